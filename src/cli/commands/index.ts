@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * Registers every `sweep` subcommand on the program. Each command lives in its
+ * own file in this folder and exports a `register…Command(program)` function.
+ */
+export function registerCommands(program: Command): void {
+  void program;
+}
