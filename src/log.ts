@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { destination as pinoDestination, pino, type Logger } from 'pino';
 import { logDir } from './paths.ts';
 
 let fileLogger: Logger | undefined;
@@ -16,7 +16,7 @@ export function logger(): Logger {
   }
   const dir = logDir();
   mkdirSync(dir, { recursive: true });
-  const destination = pino.destination({ dest: join(dir, 'sweep.log'), sync: true, mkdir: true });
+  const destination = pinoDestination({ dest: join(dir, 'sweep.log'), sync: true, mkdir: true });
   fileLogger = pino(
     {
       level: process.env.SWEEP_LOG_LEVEL ?? 'info',
