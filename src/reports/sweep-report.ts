@@ -174,11 +174,11 @@ export async function writeSweepReport(data: SweepReportData, dir: string): Prom
   let headline = 'No trial has finished yet.';
   if (best !== undefined && baseline !== undefined && best !== baseline) {
     headline =
-      `Best trial #${best.number} (${trialLabel(best, parameters)}) reached ${formatPercent(best.test_accuracy)} test accuracy, ` +
+      `Best trial ${trialLabel(best, parameters)} reached ${formatPercent(best.test_accuracy)} test accuracy, ` +
       `${formatPoints(best.test_accuracy, baseline.test_accuracy)} over the simple-CNN baseline #${baseline.number} (${formatPercent(baseline.test_accuracy)}). ` +
       `Overfitting gap: ${formatNumber(best.overfitting_gap, 3)} against the baseline's ${formatNumber(baseline.overfitting_gap, 3)}.`;
   } else if (best !== undefined) {
-    headline = `Best trial #${best.number} (${trialLabel(best, parameters)}) reached ${formatPercent(best.test_accuracy)} test accuracy with an overfitting gap of ${formatNumber(best.overfitting_gap, 3)}. The sweep has no finished baseline to compare with.`;
+    headline = `Best trial ${trialLabel(best, parameters)} reached ${formatPercent(best.test_accuracy)} test accuracy with an overfitting gap of ${formatNumber(best.overfitting_gap, 3)}. The sweep has no finished baseline to compare with.`;
   }
   sections.unshift({ title: 'Best trial against the baseline', markdown: headline, html: `<p class="headline">${escapeHtml(headline)}</p>` });
 
