@@ -7,6 +7,7 @@ import { registerCommands } from './commands/index.ts';
 export function buildProgram(): Command {
   const program = new Command('sweep')
     .description('Plan, run and compare hyperparameter sweeps of image classifiers (TensorFlow.js).')
+    .option('--database-url <url>', 'PostgreSQL connection string (default: $DATABASE_URL, else the embedded server in .sweep/postgres)')
     .showHelpAfterError('(run sweep --help for usage)')
     .exitOverride();
   registerCommands(program);
