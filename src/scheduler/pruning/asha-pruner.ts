@@ -59,6 +59,7 @@ export class AshaPruner implements Pruner {
     }
 
     // Every trial that reached this rung competes, whatever its state now.
+    const worst = maximize ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
     const competing = [own];
     for (const other of others) {
       if (other.trialId === trial.trialId) {
@@ -66,7 +67,7 @@ export class AshaPruner implements Pruner {
       }
       const value = bestUpTo(other.values, epoch, maximize);
       if (value !== undefined) {
-        competing.push(Number.isFinite(value) ? value : maximize ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY);
+        competing.push(Number.isFinite(value) ? value : worst);
       }
     }
     competing.sort((a, b) => (maximize ? b - a : a - b));

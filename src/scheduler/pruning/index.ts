@@ -7,7 +7,7 @@ export { AshaPruner } from './asha-pruner.ts';
 export { MedianPruner } from './median-pruner.ts';
 export type { PruneDecision, Pruner, TrialCurve } from './pruner.ts';
 
-/** Builds the pruner a sweep file's `pruning:` section asks for; undefined when there is none. */
+/** Builds the pruner that a sweep file's `pruning:` section configures, or returns undefined without one. */
 export function createPruner(config: PruningConfig | undefined): Pruner | undefined {
   if (config === undefined) {
     return undefined;

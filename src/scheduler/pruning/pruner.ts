@@ -12,7 +12,7 @@ import type { MonitoredMetric } from '../../spec/trial-config.ts';
 export interface TrialCurve {
   trialId: string;
   state: 'WAITING' | 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL' | 'CANCELLED';
-  /** `values[i]` is the metric after epoch `i + 1`; NaN where training diverged. */
+  /** `values[i]` is the metric after epoch `i + 1`, and NaN where training diverged. */
   values: readonly number[];
 }
 
@@ -30,7 +30,7 @@ export interface Pruner {
   decide(trial: TrialCurve, others: readonly TrialCurve[]): PruneDecision;
 }
 
-/** Whether a larger value of the metric is better. */
+/** Returns true when a larger value of the metric is better. */
 export function maximizes(metric: MonitoredMetric): boolean {
   return metric === 'val_accuracy' || metric === 'accuracy';
 }
