@@ -38,7 +38,14 @@ export async function writeKerasWeightsFile(path: string, layers: KerasLayerWeig
       const weightNames = entry.weights.map((weight) => weight.name);
       group.create_attribute('weight_names', weightNames, [weightNames.length], fixedString(weightNames));
       for (const weight of entry.weights) {
-        group.create_dataset({ name: weight.name, data: weight.values, shape: weight.shape, dtype: '<f' });
+        // h5py creates the groups of a slash-separated dataset name; h5wasm needs them made first.
+        const segments = weight.name.split('/');
+        let parent = group;
+        for (const segment of segments.slice(0, -1)) {
+          const existing = parent.get(segment);
+          parent = existing instanceof h5wasm.Group ? existing : parent.create_group(segment);
+        }
+        parent.create_dataset({ name: segments.at(-1)!, data: weight.values, shape: weight.shape, dtype: '<f' });
       }
     }
   } finally {

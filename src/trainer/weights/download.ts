@@ -52,6 +52,11 @@ export async function downloadFile(url: string, destination: string): Promise<st
   let response: Response;
   try {
     response = await fetch(url, { signal: controller.signal });
+  } catch (error) {
+    // fetch reports every network failure as "fetch failed"; the reason is in its cause.
+    const cause = (error as Error).cause;
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    throw new Error(`${(error as Error).message}${reason}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }

@@ -30,7 +30,11 @@ export async function readKerasH5Weights(path: string): Promise<NamedWeights> {
     throw new InputError(`${path} is not an HDF5 file (it lacks the HDF5 signature); expected Keras weights such as mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5`);
   }
   await h5wasm.ready;
+  // h5wasm returns a File with a negative id, instead of throwing, when the HDF5 library cannot open it.
   const file = new h5wasm.File(path, 'r');
+  if (file.file_id < 0n) {
+    throw new InputError(`${path} cannot be opened as an HDF5 file; it may be truncated or damaged, so download or copy it again`);
+  }
   try {
     let root: InstanceType<typeof h5wasm.Group> = file;
     if (!('layer_names' in file.attrs)) {
