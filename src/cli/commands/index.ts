@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { registerPlanCommand } from './plan.ts';
 import { registerReportCommand } from './report.ts';
-import { registerSchemaCommand } from './schema.ts';
-import { registerValidateCommand } from './validate.ts';
 import { registerWatchCommand } from './watch.ts';
 
 /**
@@ -10,9 +7,6 @@ import { registerWatchCommand } from './watch.ts';
  * own file in this folder and exports a `register…Command(program)` function.
  */
 export function registerCommands(program: Command): void {
-  registerValidateCommand(program);
-  registerPlanCommand(program);
-  registerSchemaCommand(program);
   registerReportCommand(program);
   registerWatchCommand(program);
 }
