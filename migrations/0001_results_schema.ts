@@ -8,13 +8,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE FUNCTION sweep_is_finite(value double precision) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN value IS NOT NULL AND value <> 'NaN'::float8 AND value <> 'Infinity'::float8 AND value <> '-Infinity'::float8
+    AS $$ SELECT value IS NOT NULL AND value <> 'NaN'::float8 AND value <> 'Infinity'::float8 AND value <> '-Infinity'::float8 $$
   `.execute(db);
 
   await sql`
     CREATE TABLE sweeps (
       id bigserial PRIMARY KEY,
-      name text NOT NULL UNIQUE,
+      name text NOT NULL CHECK (name <> ''),
       spec jsonb NOT NULL,
       spec_hash text NOT NULL,
       search_space_hash text NOT NULL,
@@ -27,6 +27,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       finished_at timestamptz
     )
   `.execute(db);
+  // A btree entry holds at most about 2.7 kB, so a plain UNIQUE (name) would
+  // reject long names; the md5 keeps sweep names of any length unique.
+  await sql`CREATE UNIQUE INDEX sweeps_name_key ON sweeps (md5(name))`.execute(db);
 
   await sql`
     CREATE TABLE trials (
@@ -94,12 +97,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE class_metrics (
       trial_id bigint NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
-      class_index integer NOT NULL,
+      class_index integer NOT NULL CHECK (class_index >= 0),
       class_name text NOT NULL,
       precision double precision,
       recall double precision,
       f1 double precision,
-      support integer NOT NULL,
+      support integer NOT NULL CHECK (support >= 0),
       PRIMARY KEY (trial_id, class_index)
     )
   `.execute(db);
@@ -107,8 +110,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE confusion_cells (
       trial_id bigint NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
-      true_class integer NOT NULL,
-      predicted_class integer NOT NULL,
+      true_class integer NOT NULL CHECK (true_class >= 0),
+      predicted_class integer NOT NULL CHECK (predicted_class >= 0),
       count integer NOT NULL CHECK (count >= 0),
       PRIMARY KEY (trial_id, true_class, predicted_class)
     )
@@ -125,10 +128,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       uri text NOT NULL,
       bytes bigint NOT NULL CHECK (bytes >= 0),
       sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
-      created_at timestamptz NOT NULL DEFAULT now(),
-      UNIQUE (sweep_id, key)
+      created_at timestamptz NOT NULL DEFAULT now()
     )
   `.execute(db);
+  // Keys contain the sweep name, which may be longer than a btree entry allows.
+  await sql`CREATE UNIQUE INDEX artifacts_key_idx ON artifacts (sweep_id, md5(key))`.execute(db);
+  await sql`CREATE INDEX artifacts_trial_idx ON artifacts (trial_id)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

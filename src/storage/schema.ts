@@ -122,6 +122,92 @@ export interface ArtifactsTable {
   created_at: Timestamp;
 }
 
+/*
+ * Views from migrations/0002_result_views.ts (also in dashboards/*.sql). They are
+ * read-only: Kysely accepts inserts into them in types, PostgreSQL rejects them.
+ */
+
+/** `leaderboard`: every trial with its rank by the sweep's ranking (NULL unless COMPLETE). */
+export interface LeaderboardView {
+  sweep_id: string;
+  sweep: string;
+  rank: number | null;
+  trial_id: string;
+  number: number;
+  state: TrialState;
+  is_baseline: boolean;
+  test_accuracy: number | null;
+  overfitting_gap: number | null;
+  test_loss: number | null;
+  best_val_accuracy: number | null;
+  max_train_accuracy: number | null;
+  /** `simple-cnn` or `transfer`. */
+  model: string | null;
+  dense_units: number | null;
+  /** 0 when the trial has no fine-tune phase. */
+  unfreeze_layers: number;
+  head_lr: number | null;
+  fine_tune_lr: number | null;
+  /** For example `flip,translation=0.1`, or `none`. */
+  augmentation: string;
+  head_epochs: number | null;
+  fine_tune_epochs: number | null;
+  total_params: string | null;
+  trainable_params_head: string | null;
+  trainable_params_fine_tune: string | null;
+  duration_seconds: number | null;
+  backend: string | null;
+  device: string | null;
+  attempt: number;
+  error: string | null;
+  params: Record<string, ParameterValue>;
+  config_hash: string;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/** Figures shared by the per-setting summary views; means and maxima skip NaN and ±Infinity. */
+export interface SummaryFigures {
+  sweep_id: string;
+  sweep: string;
+  trials: number;
+  /** Trials whose test accuracy is NaN, ±Infinity or missing. */
+  non_finite: number;
+  mean_test_accuracy: number | null;
+  max_test_accuracy: number | null;
+  mean_overfitting_gap: number | null;
+  min_overfitting_gap: number | null;
+}
+
+/** `param_summary`: the figures per search-space parameter and value (value as JSON text). */
+export interface ParamSummaryView extends SummaryFigures {
+  param: string;
+  value: string | null;
+}
+
+/** `sweep_summary`: one row per sweep. */
+export interface SweepSummaryView {
+  sweep_id: string;
+  sweep: string;
+  status: SweepStatus;
+  created_at: Date;
+  finished_at: Date | null;
+  trials: number;
+  waiting: number;
+  running: number;
+  complete: number;
+  pruned: number;
+  failed: number;
+  cancelled: number;
+  best_trial_id: string | null;
+  best_trial: number | null;
+  best_test_accuracy: number | null;
+  best_overfitting_gap: number | null;
+  baseline_test_accuracy: number | null;
+  /** (best non-baseline test accuracy − baseline test accuracy) × 100. */
+  improvement_points: number | null;
+}
+
 export interface Database {
   sweeps: SweepsTable;
   trials: TrialsTable;
@@ -129,4 +215,11 @@ export interface Database {
   class_metrics: ClassMetricsTable;
   confusion_cells: ConfusionCellsTable;
   artifacts: ArtifactsTable;
+  leaderboard: LeaderboardView;
+  summary_by_unfrozen_layers: SummaryFigures & { unfreeze_layers: number };
+  summary_by_dense_units: SummaryFigures & { dense_units: number | null };
+  summary_by_fine_tune_lr: SummaryFigures & { fine_tune_lr: number | null };
+  summary_by_augmentation: SummaryFigures & { augmentation: string };
+  param_summary: ParamSummaryView;
+  sweep_summary: SweepSummaryView;
 }

@@ -1,0 +1,50 @@
+import { sql, type Selectable } from 'kysely';
+import type { Executor } from './executor.ts';
+import type { ArtifactsTable } from './schema.ts';
+
+/** A row of `artifacts` as read back. */
+export type ArtifactRecord = Selectable<ArtifactsTable>;
+
+/** A stored file of a sweep or trial, for {@link recordArtifact}. */
+export interface NewArtifact {
+  sweepId: string;
+  /** Absent for sweep-level files such as reports. */
+  trialId?: string | null;
+  /** What the file is, for example `model`, `weights`, `report`, `log`. */
+  kind: string;
+  /** File name shown to people, for example `model.json`. */
+  name: string;
+  /** Key within the artifact store; unique per sweep. */
+  key: string;
+  /** Where to fetch it: `s3://bucket/key` or `file:///…`. */
+  uri: string;
+  bytes: number;
+  /** Lowercase hex sha256 of the content. */
+  sha256: string;
+}
+
+/**
+ * Records a stored file. Recording the same key of a sweep again (a retried
+ * upload) replaces the row's location, size and checksum.
+ */
+export async function recordArtifact(db: Executor, artifact: NewArtifact): Promise<ArtifactRecord> {
+  const result = await sql<ArtifactRecord>`
+    INSERT INTO artifacts (sweep_id, trial_id, kind, name, key, uri, bytes, sha256)
+    VALUES (${artifact.sweepId}, ${artifact.trialId ?? null}, ${artifact.kind}, ${artifact.name}, ${artifact.key},
+      ${artifact.uri}, ${artifact.bytes}, ${artifact.sha256})
+    ON CONFLICT (sweep_id, md5(key)) DO UPDATE SET
+      trial_id = excluded.trial_id, kind = excluded.kind, name = excluded.name, uri = excluded.uri,
+      bytes = excluded.bytes, sha256 = excluded.sha256, created_at = now()
+    RETURNING *
+  `.execute(db);
+  return result.rows[0] as ArtifactRecord;
+}
+
+/** Lists a trial's artifacts, or a sweep's when `trialId` is absent, by kind and name. */
+export async function listArtifacts(db: Executor, sweepId: string, trialId?: string): Promise<ArtifactRecord[]> {
+  let query = db.selectFrom('artifacts').selectAll().where('sweep_id', '=', sweepId);
+  if (trialId !== undefined) {
+    query = query.where('trial_id', '=', trialId);
+  }
+  return query.orderBy('kind').orderBy('name').execute();
+}
