@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
+import { registerAgentCommand } from './agent.ts';
+import { registerCancelCommand } from './cancel.ts';
+import { registerPlanCommand } from './plan.ts';
 import { registerReportCommand } from './report.ts';
+import { registerSchemaCommand } from './schema.ts';
+import { registerStartCommand } from './start.ts';
+import { registerValidateCommand } from './validate.ts';
 import { registerWatchCommand } from './watch.ts';
 
 /**
@@ -7,6 +13,12 @@ import { registerWatchCommand } from './watch.ts';
  * own file in this folder and exports a `register…Command(program)` function.
  */
 export function registerCommands(program: Command): void {
+  registerValidateCommand(program);
+  registerPlanCommand(program);
+  registerSchemaCommand(program);
   registerReportCommand(program);
+  registerStartCommand(program);
+  registerAgentCommand(program);
+  registerCancelCommand(program);
   registerWatchCommand(program);
 }
