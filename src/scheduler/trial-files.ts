@@ -1,0 +1,101 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ArtifactStoreError } from '../artifacts/artifact-errors.ts';
+import { guessArtifactKind, type ArtifactKind, type ArtifactOwner } from '../artifacts/artifact-recorder.ts';
+import type { ArtifactSpool } from '../artifacts/artifact-spool.ts';
+import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import type { TrialResult } from '../trainer/types.ts';
+
+/** A file of a trial's output folder, with the kind recorded in `artifacts.kind`. */
+export interface TrialFile {
+  /** Relative to the output folder, `/`-separated. */
+  name: string;
+  kind: ArtifactKind;
+}
+
+/** A trial file after upload, as recorded in the `artifacts` table. */
+export interface UploadedFile extends TrialFile {
+  key: string;
+  uri: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface UploadReport {
+  uploaded: UploadedFile[];
+  /** Files the store did not accept; they wait in the spool for `sweep artifacts sync`. */
+  spooled: string[];
+  /** The store's error for the first spooled file. */
+  error?: string;
+}
+
+export const metricsFileName = 'metrics.json';
+export const reportFileName = 'classification-report.json';
+export const logFileName = 'trial.log';
+
+/**
+ * Writes metrics.json, the classification report and the trial log into a
+ * trial's output folder and returns them with the files the trainer wrote.
+ */
+export async function writeTrialFiles(outputDir: string, result: TrialResult, logLines: readonly string[]): Promise<TrialFile[]> {
+  const { per_class, confusion, macro_avg, weighted_avg, class_names, files, ...summary } = result;
+  const report = { class_names, per_class, macro_avg, weighted_avg, confusion };
+  await writeFile(join(outputDir, metricsFileName), `${JSON.stringify(summary, jsonNumbers, 2)}\n`);
+  await writeFile(join(outputDir, reportFileName), `${JSON.stringify(report, jsonNumbers, 2)}\n`);
+  await writeFile(join(outputDir, logFileName), logLines.map((line) => `${line}\n`).join(''));
+
+  const written: TrialFile[] = [
+    { name: metricsFileName, kind: 'metrics' },
+    { name: reportFileName, kind: 'report' },
+    { name: logFileName, kind: 'log' },
+  ];
+  for (const name of files) {
+    if (!written.some((file) => file.name === name)) {
+      written.push({ name, kind: guessArtifactKind(name) });
+    }
+  }
+  return written;
+}
+
+/**
+ * Uploads a trial's files to the artifact store, one after another. When the
+ * store rejects a file (after its own retries), that file and the rest go to
+ * the spool instead, so the trial can still complete; a later sync uploads and
+ * records them.
+ */
+export async function uploadTrialFiles(
+  store: ArtifactStore,
+  spool: ArtifactSpool | undefined,
+  owner: ArtifactOwner & { trialNumber: number },
+  dir: string,
+  files: readonly TrialFile[],
+): Promise<UploadReport> {
+  const report: UploadReport = { uploaded: [], spooled: [] };
+  for (const file of files) {
+    const sourceFile = join(dir, ...file.name.split('/'));
+    if (report.error === undefined) {
+      try {
+        const key = store.keyFor({ sweep: owner.sweepName, trial: owner.trialNumber, name: file.name });
+        const stored = await store.put(key, sourceFile);
+        report.uploaded.push({ ...file, key: stored.key, uri: stored.uri, bytes: stored.bytes, sha256: stored.sha256 });
+        continue;
+      } catch (error) {
+        if (!(error instanceof ArtifactStoreError) || spool === undefined) {
+          throw error;
+        }
+        report.error = error.message;
+      }
+    }
+    await spool?.add({ location: store.description, owner, kind: file.kind, name: file.name, sourceFile, reason: report.error ?? 'upload failed' });
+    report.spooled.push(file.name);
+  }
+  return report;
+}
+
+/** JSON has no NaN or Infinity: they are written as the strings "NaN", "Infinity" and "-Infinity". */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return String(value);
+  }
+  return value;
+}
