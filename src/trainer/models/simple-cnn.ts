@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../spec/trial-config.ts';
 import type { BuildOptions, BuiltModel } from './model-builder.ts';
 import { registerModel } from './registry.ts';
+import { seededDropout } from './seeded-dropout.ts';
 
 /** CIFAR-10 image shape: height, width, channels. */
 const inputShape = [32, 32, 3];
@@ -27,7 +28,7 @@ export async function buildSimpleCnn(config: ModelConfig, options: BuildOptions)
   model.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'max_pooling2d_2' }));
   model.add(tf.layers.flatten({ name: 'flatten' }));
   model.add(tf.layers.dense({ units: 512, activation: 'relu', kernelInitializer: kernelInitializer(), name: 'dense_1' }));
-  model.add(tf.layers.dropout({ rate: config.dropout, seed: nextSeed++, name: 'dropout' }));
+  model.add(seededDropout({ rate: config.dropout, seed: nextSeed++, name: 'dropout' }));
   model.add(tf.layers.dense({ units: options.classes, activation: 'softmax', kernelInitializer: kernelInitializer(), name: 'dense_2' }));
 
   return {
