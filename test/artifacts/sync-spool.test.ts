@@ -37,7 +37,7 @@ async function createSweep(db: Kysely<Database>, name: string, trials: number): 
   for (let number = 1; number <= trials; number++) {
     const trial = await db
       .insertInto('trials')
-      .values({ sweep_id: sweep.id, number, config: JSON.stringify({}) as never, config_hash: `c${number}` })
+      .values({ sweep_id: sweep.id, number, config: JSON.stringify({}) as never, params: '{}', config_hash: `c${number}` })
       .returning('id')
       .executeTakeFirstOrThrow();
     owners.push({ sweepId: sweep.id, sweepName: name, trialId: trial.id, trialNumber: number });
