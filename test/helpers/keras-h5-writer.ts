@@ -53,7 +53,7 @@ export async function writeKerasWeightsFile(path: string, layers: KerasLayerWeig
   }
 }
 
-/** The numpy-style fixed-length string type (`S<n>`) that h5py gives Keras' name lists. */
+/** Returns the numpy-style fixed-length string type (`S<n>`) that h5py gives Keras' name lists. */
 function fixedString(values: string[]): string {
   return `S${Math.max(1, ...values.map((value) => Buffer.byteLength(value)))}`;
 }

@@ -137,6 +137,11 @@ test('weights path accepts a folder, model.json or h5 file', async () => {
   await assert.rejects(resolveWeightsPath(notWeights), /neither a TensorFlow.js model.json nor an HDF5 file/);
   await assert.rejects(resolveWeightsPath(join(workDir, 'absent.h5')), /absent.h5 does not exist/);
   await assert.rejects(resolveWeightsPath(workDir), /has no model.json/);
+
+  const withoutBin = join(workDir, 'without-bin');
+  await mkdir(withoutBin);
+  await copyFile(realModelJson, join(withoutBin, 'model.json'));
+  await assert.rejects(resolveWeightsPath(withoutBin), /weights\.bin is missing: .*model\.json lists it as a weights file/);
 });
 
 test('imagenet resolution prefers weights dir over cache', async () => {

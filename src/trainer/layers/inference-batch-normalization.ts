@@ -5,7 +5,7 @@ type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 export interface InferenceBatchNormalizationArgs extends LayerArgs {
   /** Only the last axis (channels last) is supported. Default -1. */
   axis?: number;
-  /** Kept for Keras compatibility of the config; the moving statistics never change here. Default 0.99. */
+  /** Momentum of the moving statistics, kept in the config for Keras compatibility but unused because they never change. Default 0.99. */
   momentum?: number;
   /** Added to the variance before the square root. Default 1e-3, as in Keras. */
   epsilon?: number;

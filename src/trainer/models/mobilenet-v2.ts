@@ -15,12 +15,12 @@ const cifarShape = [32, 32, 3];
 const batchNormEpsilon = 1e-3;
 const batchNormMomentum = 0.999;
 
-/** The smallest input side MobileNetV2 accepts, as in keras.applications (five stride-2 stages). */
+/** The smallest input side, as keras.applications allows: five stride-2 stages take 32 pixels down to 1. */
 const minInputSize = 32;
 
 /**
- * The inverted residual blocks of MobileNetV2 (Sandler et al. 2018, table 2):
- * output channels before alpha, stride and expansion factor, one entry per block.
+ * The inverted residual blocks of MobileNetV2 as keras.applications builds them,
+ * one entry per block: output channels before alpha, stride and expansion factor.
  */
 const blocks: readonly { filters: number; stride: number; expansion: number }[] = [
   { filters: 16, stride: 1, expansion: 1 },
@@ -126,9 +126,9 @@ export function buildMobileNetV2Base(options: MobileNetV2BaseOptions): tf.Layers
 }
 
 /**
- * The padding before a 3×3 stride-2 convolution, as keras.applications'
- * `correct_pad`: one row and column after an even-sized input, one on each side
- * of an odd-sized one.
+ * Returns the padding before a 3×3 stride-2 convolution, as keras.applications'
+ * `correct_pad` does: one row and column after an even-sized input, and one on
+ * each side of an odd-sized one.
  */
 function correctPad(size: number): [[number, number], [number, number]] {
   const before = size % 2 === 0 ? 0 : 1;
@@ -168,10 +168,10 @@ export async function buildMobileNetV2Transfer(config: ModelConfig, options: Bui
   }
   base.trainable = false;
 
-  // The base expects pixels in [-1, 1] (keras.applications.mobilenet_v2.preprocess_input
-  // maps [0, 255] by x / 127.5 - 1). CIFAR-10 pixels arrive in [0, 1], so the same
-  // mapping is x * 2 - 1. Feeding [0, 1] pixels to preprocess_input, as the reference
-  // notebook did, would squeeze them into [-1, -0.992] and waste the pretrained features.
+  // The base expects pixels in [-1, 1] because keras.applications.mobilenet_v2.preprocess_input
+  // maps [0, 255] by x / 127.5 - 1. CIFAR-10 pixels arrive in [0, 1], so the same mapping
+  // is x * 2 - 1. Passing [0, 1] pixels through preprocess_input instead, an easy mistake,
+  // squeezes them into [-1, -0.992], which the pretrained features were never trained on.
   const headSeed = options.seed + 1000;
   const input = tf.input({ shape: cifarShape, name: 'image' });
   let x = new ResizeBilinear({ height: baseConfig.input_size, width: baseConfig.input_size, name: 'resize' }).apply(input) as tf.SymbolicTensor;

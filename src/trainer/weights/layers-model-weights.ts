@@ -30,7 +30,7 @@ export async function readLayersModelWeights(modelJsonPath: string): Promise<Nam
     throw new InputError(`${modelJsonPath} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (modelJson.format !== undefined && modelJson.format !== 'layers-model') {
-    throw new InputError(`${modelJsonPath} holds a TensorFlow.js "${String(modelJson.format)}", not a "layers-model"; convert the model with tensorflowjs_converter --output_format tfjs_layers_model`);
+    throw new InputError(`${modelJsonPath} contains a TensorFlow.js "${String(modelJson.format)}", not a "layers-model". Convert the model with tensorflowjs_converter --output_format tfjs_layers_model`);
   }
   if (!Array.isArray(modelJson.weightsManifest)) {
     throw new InputError(`${modelJsonPath} has no weightsManifest, so it lists no weights to load`);

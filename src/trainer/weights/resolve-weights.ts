@@ -6,7 +6,7 @@ import { hasHdf5Signature, readKerasH5Weights } from './keras-h5.ts';
 import { readLayersModelWeights } from './layers-model-weights.ts';
 import type { NamedWeights } from './named-weights.ts';
 
-/** Where keras.applications downloads MobileNetV2's weight files from. */
+/** Base URL of keras.applications' MobileNetV2 weight files. */
 export const kerasMobileNetV2BaseUrl = 'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/';
 
 /** The width multipliers that keras.applications publishes ImageNet weights for. */
@@ -41,7 +41,7 @@ export function formatAlpha(alpha: number): string {
   return Number.isInteger(alpha) ? alpha.toFixed(1) : String(alpha);
 }
 
-/** The input size of the published weights that Keras picks for an input size. */
+/** Returns the input size of the published weights that Keras picks for an input size. */
 export function imagenetWeightsSize(inputSize: number): number {
   return imagenetSizes.includes(inputSize) ? inputSize : 224;
 }
@@ -60,11 +60,11 @@ export function layersModelFolderName(alpha: number, size: number): string {
  * Finds MobileNetV2's ImageNet weights for `weights: imagenet`. It looks in
  * `weightsDir`, then in `<cacheDir>/models`, for a TensorFlow.js folder
  * `mobilenet_v2_<alpha>_<size>_no_top/model.json` or Keras'
- * `mobilenet_v2_weights_tf_dim_ordering_tf_kernels_<alpha>_<size>_no_top.h5`,
- * where size is the input size when Keras publishes weights for it and 224
- * otherwise (files for the exact size first, then 224: the weights fit any
- * input size). When none exists it downloads the Keras file into the cache.
- * A cached download whose recorded sha256 no longer matches is fetched again.
+ * `mobilenet_v2_weights_tf_dim_ordering_tf_kernels_<alpha>_<size>_no_top.h5`.
+ * Size is the input size when Keras publishes weights for it, then 224, because
+ * the weights fit any input size. When no file exists it downloads the Keras
+ * file into the cache. A cached download whose recorded sha256 no longer
+ * matches is fetched again.
  */
 export async function resolveImagenetWeights(options: ImagenetWeightsOptions): Promise<WeightsFile> {
   const { alpha, inputSize, onLog } = options;
@@ -158,7 +158,11 @@ async function describeWeightsFile(path: string): Promise<WeightsFile> {
   if (extname(path).toLowerCase() === '.json') {
     const sha256: Record<string, string> = { [basename(path)]: await sha256File(path) };
     for (const weightsPath of await listedWeightFiles(path)) {
-      sha256[weightsPath] = await sha256File(join(dirname(path), weightsPath));
+      const absolute = join(dirname(path), weightsPath);
+      if (!(await isFile(absolute))) {
+        throw new InputError(`${absolute} is missing: ${path} lists it as a weights file, so copy it beside the model.json`);
+      }
+      sha256[weightsPath] = await sha256File(absolute);
     }
     return { format: 'tfjs-layers', path, sha256 };
   }
