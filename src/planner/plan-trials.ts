@@ -86,7 +86,8 @@ export class TrialPlan implements Iterable<PlannedTrial> {
     const summary = this.emptySummary();
     this.current = summary;
     const resolver = new TrialResolver(this.spec, this.parameters);
-    const seen = new HashPrefixSet();
+    // Sized for the whole grid up front (up to 2^20 configs), so that it does not regrow midway.
+    const seen = new HashPrefixSet(Math.min(this.gridPoints ?? 1024, 1 << 20));
     const existing = this.options.existingHashes ?? new Set<string>();
 
     if (this.spec.baseline !== undefined) {

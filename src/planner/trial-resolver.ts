@@ -35,15 +35,59 @@ type UnitName = keyof typeof sectionSchemas;
 // Most cached results kept per unit; a unit over more value combinations is resolved per trial.
 const MAX_CACHED_COMBINATIONS = 1 << 16;
 
+// Caches results by the value indices of the parameters a part depends on. Parts that
+// depend on a continuous parameter, or on too many combinations, are computed every time.
+class IndexCache<T> {
+  private readonly dependencies: number[];
+  private readonly strides: number[] | undefined;
+  private readonly entries: (T | undefined)[] | undefined;
+
+  constructor(dependencies: number[], parameters: readonly SearchParameter[]) {
+    this.dependencies = dependencies;
+    let combinations = 1;
+    const strides: number[] = [];
+    for (const dependency of dependencies) {
+      const count = parameters[dependency].count;
+      if (count === undefined) {
+        combinations = Infinity;
+        break;
+      }
+      strides.push(combinations);
+      combinations *= count;
+    }
+    if (combinations <= MAX_CACHED_COMBINATIONS) {
+      this.strides = strides;
+      this.entries = new Array<T | undefined>(combinations);
+    }
+  }
+
+  get(assignment: Assignment, compute: (assignment: Assignment) => T): T {
+    if (this.entries === undefined || this.strides === undefined) {
+      return compute(assignment);
+    }
+    let key = 0;
+    for (let i = 0; i < this.dependencies.length; i++) {
+      key += assignment.indices[this.dependencies[i]] * this.strides[i];
+    }
+    let entry = this.entries[key];
+    if (entry === undefined) {
+      entry = compute(assignment);
+      this.entries[key] = entry;
+    }
+    return entry;
+  }
+}
+
 class ConfigUnit {
   readonly name: UnitName;
   readonly path: FieldPath;
+  /** Positions of the parameters this unit depends on, ascending. */
+  readonly dependencies: number[];
   private readonly schema: z.ZodType;
   private readonly template: SweepSpec['template'];
   private readonly parameterIndex: ReadonlyMap<string, number>;
-  private readonly dependencies: number[];
-  private readonly strides: number[] | undefined;
-  private readonly cache: (ResolvedUnit | undefined)[] | undefined;
+  private readonly cache: IndexCache<ResolvedUnit>;
+  private readonly computeBound: (assignment: Assignment) => ResolvedUnit;
 
   constructor(name: UnitName, path: FieldPath, spec: SweepSpec, parameters: readonly SearchParameter[], parameterIndex: ReadonlyMap<string, number>) {
     this.name = name;
@@ -57,38 +101,12 @@ class ConfigUnit {
       spec.references.filter((site) => isWithin(site.path, path) || isWithin(path, site.path)).map((site) => site.parameter),
     );
     this.dependencies = [...names].map((parameter) => parameterIndex.get(parameter) as number).sort((a, b) => a - b);
-
-    let combinations = 1;
-    const strides: number[] = [];
-    for (const dependency of this.dependencies) {
-      const count = parameters[dependency].count;
-      if (count === undefined) {
-        combinations = Infinity;
-        break;
-      }
-      strides.push(combinations);
-      combinations *= count;
-    }
-    if (combinations <= MAX_CACHED_COMBINATIONS) {
-      this.strides = strides;
-      this.cache = new Array<ResolvedUnit | undefined>(combinations);
-    }
+    this.cache = new IndexCache(this.dependencies, parameters);
+    this.computeBound = (assignment) => this.compute(assignment);
   }
 
   resolve(assignment: Assignment): ResolvedUnit {
-    if (this.cache === undefined || this.strides === undefined) {
-      return this.compute(assignment);
-    }
-    let key = 0;
-    for (let i = 0; i < this.dependencies.length; i++) {
-      key += assignment.indices[this.dependencies[i]] * this.strides[i];
-    }
-    let resolved = this.cache[key];
-    if (resolved === undefined) {
-      resolved = this.compute(assignment);
-      this.cache[key] = resolved;
-    }
-    return resolved;
+    return this.cache.get(assignment, this.computeBound);
   }
 
   private compute(assignment: Assignment): ResolvedUnit {
@@ -140,6 +158,8 @@ export class TrialResolver {
   private readonly dataset: ConfigUnit;
   private readonly model: ConfigUnit;
   private readonly training: ConfigUnit[];
+  private readonly trainingCache: IndexCache<ResolvedUnit & { hasFineTune: boolean }>;
+  private readonly resolveTrainingBound: (assignment: Assignment) => ResolvedUnit & { hasFineTune: boolean };
 
   constructor(spec: SweepSpec, parameters: readonly SearchParameter[]) {
     const parameterIndex = new Map(parameters.map((parameter, index) => [parameter.name, index]));
@@ -154,19 +174,31 @@ export class TrialResolver {
       unit('head', ['training', 'head']),
       unit('seed', ['training', 'seed']),
     ];
+    // The assembled training section is cached too, by the union of its units' parameters.
+    const trainingDependencies = [...new Set(this.training.flatMap((part) => part.dependencies))].sort((a, b) => a - b);
+    this.trainingCache = new IndexCache(trainingDependencies, parameters);
+    this.resolveTrainingBound = (assignment) => this.resolveTraining(assignment);
   }
 
   /** Returns the config of one assignment (frozen, sharing parts with other configs) and its canonical JSON. */
   resolve(assignment: Assignment): { config: TrialConfig; json: string } {
     const dataset = this.dataset.resolve(assignment);
     const model = this.model.resolve(assignment);
+    let training = this.trainingCache.get(assignment, this.resolveTrainingBound);
     // The simple CNN has no pretrained base, so a fine-tune phase cannot apply to it.
-    const isSimpleCnn = (model.value as { type: string }).type === 'simple-cnn';
+    if (training.hasFineTune && (model.value as { type: string }).type === 'simple-cnn') {
+      training = this.resolveTraining(assignment, { withoutFineTune: true });
+    }
+    const config = Object.freeze({ dataset: dataset.value, model: model.value, training: training.value }) as unknown as TrialConfig;
+    const json = `{"dataset":${dataset.json},"model":${model.json},"training":${training.json}}`;
+    return { config, json };
+  }
 
+  private resolveTraining(assignment: Assignment, options: { withoutFineTune?: boolean } = {}): ResolvedUnit & { hasFineTune: boolean } {
     const training: Record<string, unknown> = {};
-    const trainingJson: string[] = [];
+    const parts: string[] = [];
     for (const unit of this.training) {
-      if (unit.name === 'fine_tune' && isSimpleCnn) {
+      if (unit.name === 'fine_tune' && options.withoutFineTune === true) {
         continue;
       }
       const resolved = unit.resolve(assignment);
@@ -174,11 +206,8 @@ export class TrialResolver {
         continue;
       }
       training[unit.name] = resolved.value;
-      trainingJson.push(`"${unit.name}":${resolved.json}`);
+      parts.push(`"${unit.name}":${resolved.json}`);
     }
-
-    const config = Object.freeze({ dataset: dataset.value, model: model.value, training: Object.freeze(training) }) as unknown as TrialConfig;
-    const json = `{"dataset":${dataset.json},"model":${model.json},"training":{${trainingJson.join(',')}}}`;
-    return { config, json };
+    return { value: Object.freeze(training), json: `{${parts.join(',')}}`, hasFineTune: 'fine_tune' in training };
   }
 }

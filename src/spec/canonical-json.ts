@@ -3,7 +3,7 @@
  * to 15 significant digits (so `0.1 + 0.2` and `0.3` agree) and `-0` written as 0.
  * Two values that mean the same config serialize to the same text.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** Returns a deep copy of `value` in canonical form: sorted keys, normalized numbers, no undefined fields. */
 export function canonicalize<T>(value: T): T {
@@ -48,8 +48,15 @@ export function canonicalHash(value: unknown): string {
   return sha256Hex(canonicalJson(value));
 }
 
+// crypto.hash (Node 20.12 and later) hashes in one call, about twice as fast as createHash for short texts.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** sha256 of a text (UTF-8), in hex. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  if (oneShotHash !== undefined) {
+    return oneShotHash('sha256', text, 'hex');
+  }
+  return crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /** Freezes `value` and everything inside it, so shared planner output cannot be changed by a consumer. */
