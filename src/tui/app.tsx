@@ -1,4 +1,4 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, type Key } from 'ink';
 import { useMemo, useRef, useState } from 'react';
 import type { CancelOutcome } from './cancel-trial.ts';
 import { ColorContext, useTint } from './components/color.ts';
@@ -116,7 +116,11 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
     }
   };
 
-  useInput((input, key) => {
+  // Ink re-subscribes the input handler in an effect that can run after the
+  // next key arrives, so the handler reads this render's state through a ref.
+  const handleKeyRef = useRef<(input: string, key: Key) => void>(() => undefined);
+  useInput((input, key) => handleKeyRef.current(input, key));
+  handleKeyRef.current = (input, key) => {
     if (key.ctrl && input === 'c') {
       onExit('interrupt');
       return;
@@ -200,7 +204,7 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
         setPrompt({ kind: 'quit' });
       }
     }
-  });
+  };
 
   if (snapshot === null) {
     return (
