@@ -7,6 +7,7 @@ import { loadWeightsByName } from '../weights/load-weights.ts';
 import { readWeights, resolveImagenetWeights, resolveWeightsPath, type WeightsFile } from '../weights/resolve-weights.ts';
 import type { BuildOptions, BuiltModel } from './model-builder.ts';
 import { registerModel } from './registry.ts';
+import { seededDropout } from './seeded-dropout.ts';
 
 /** CIFAR-10 image shape: height, width, channels. */
 const cifarShape = [32, 32, 3];
@@ -179,7 +180,7 @@ export async function buildMobileNetV2Transfer(config: ModelConfig, options: Bui
   x = base.apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: head.dense_units, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: headSeed }), name: 'head_dense' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: head.dropout, seed: headSeed + 1, name: 'head_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = seededDropout({ rate: head.dropout, seed: headSeed + 1, name: 'head_dropout' }).apply(x) as tf.SymbolicTensor;
   const output = tf.layers.dense({ units: options.classes, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: headSeed + 2 }), name: 'predictions' }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output, name: `transfer_${base.name}` });
 
