@@ -46,6 +46,7 @@ class SpecValidator {
   private readonly source: YamlSource;
   private readonly problems: FieldProblem[] = [];
   private readonly seen = new Set<string>();
+  private reportedPaths: FieldPath[] = [];
 
   constructor(source: YamlSource) {
     this.source = source;
@@ -61,6 +62,8 @@ class SpecValidator {
 
     const { sites, problems: referenceProblems } = collectReferences(file);
     referenceProblems.forEach((problem) => this.add(problem));
+    // The schema would also reject these strings; the reference problem is the one to fix.
+    this.reportedPaths = referenceProblems.map((problem) => problem.path);
 
     const parameters = this.validateParameters(file, sites);
     const candidates = new Map<string, Candidate[]>();
@@ -199,6 +202,9 @@ class SpecValidator {
     const render = (path: FieldPath, value: unknown): string => this.render(filePath(path), value);
 
     for (const problem of issueToProblems(issue, sweepFileSchema, data, render)) {
+      if (this.reportedPaths.some((path) => isWithin(problem.path, path))) {
+        continue;
+      }
       const site = sites.find((s) => isWithin(problem.path, s.path));
       if (only !== undefined && site?.parameter !== only.name) {
         continue; // pass 1 reported it
@@ -221,7 +227,7 @@ class SpecValidator {
     const model = asRecord(file.model);
     const training = asRecord(file.training);
 
-    if (model?.type === 'simple-cnn' && training?.fine_tune !== undefined && !isReferenced(['training', 'fine_tune'])) {
+    if (model?.type === 'simple-cnn' && training?.fine_tune !== undefined) {
       this.add({
         path: ['training', 'fine_tune'],
         message: 'fine_tune applies to transfer models only; remove it or set model.type: transfer',

@@ -42,6 +42,9 @@ export const CIFAR10_SIZES = { train: 50_000, test: 10_000 } as const;
 
 const MONITORED_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'] as const;
 
+// One shared schema, so that the JSON Schema defines a reference once (as #/definitions/reference).
+const referenceSchema = z.string().regex(REFERENCE_PATTERN).meta({ id: 'reference', description: 'A reference to a search-space parameter: ${name}' });
+
 export interface SchemaOptions {
   /** Accept a `${name}` reference in place of any field under dataset, model and training. */
   references: boolean;
@@ -57,16 +60,14 @@ export const BASELINE_PHASE_DEFAULTS = {
 
 /** Builds the sweep-file schema; see {@link SchemaOptions}. */
 export function buildSweepFileSchema(options: SchemaOptions) {
-  const reference = z.string().regex(REFERENCE_PATTERN).meta({ description: 'A reference to a parameter: ${name}' });
   // Wraps a template field so that the JSON Schema also accepts a reference there.
   // The declared return type stays T: only the plain variant is ever parsed with, and
   // the variant with references only feeds z.toJSONSchema.
   function field<T extends z.ZodType>(schema: T, description?: string): T {
-    const described = description === undefined ? schema : schema.meta({ description });
     if (!options.references) {
-      return described;
+      return description === undefined ? schema : schema.meta({ description });
     }
-    const wrapped = z.union([described, reference]);
+    const wrapped = z.union([schema, referenceSchema]);
     return (description === undefined ? wrapped : wrapped.meta({ description })) as unknown as T;
   }
 

@@ -61,11 +61,12 @@ export class YamlSource {
 
   /**
    * The 1-based position of the value at `path`, or of its key when `key` is set.
-   * A path that does not exist in the file resolves to its deepest existing parent.
+   * A path that does not exist in the file (a missing field) resolves to the key
+   * of its deepest existing parent.
    */
   position(path: FieldPath, options: { key?: boolean } = {}): { line: number; column: number } {
     const { node, keyNode, complete } = this.find(path);
-    const target = options.key === true && complete && keyNode !== undefined ? keyNode : node;
+    const target = (options.key === true || !complete) && keyNode !== undefined ? keyNode : node;
     const offset = target?.range?.[0] ?? 0;
     const { line, col } = this.lineCounter.linePos(offset);
     return { line, column: col };
