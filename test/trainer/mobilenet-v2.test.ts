@@ -8,6 +8,8 @@ import { InferenceBatchNormalization } from '../../src/trainer/layers/inference-
 import { ResizeBilinear } from '../../src/trainer/layers/resize-bilinear.ts';
 import { buildMobileNetV2Base, buildMobileNetV2Transfer, makeDivisible } from '../../src/trainer/models/mobilenet-v2.ts';
 import { findModelBuilder } from '../../src/trainer/models/registry.ts';
+import { loadWeightsByName } from '../../src/trainer/weights/load-weights.ts';
+import { readLayersModelWeights } from '../../src/trainer/weights/layers-model-weights.ts';
 
 const realModelDir = fileURLToPath(new URL('../../../shared/data/mobilenet_v2/mobilenet_v2_0.35_224_no_top', import.meta.url));
 const cifarTestBatch = fileURLToPath(new URL('../../../shared/data/cifar-10-batches-bin/test_batch.bin', import.meta.url));
@@ -249,6 +251,31 @@ test('real alpha 0.35 ImageNet weights load at input 96', async () => {
   assert.equal(pretrainedFeatures.length, 2 * 1280);
   assert.ok(pretrainedFeatures.every(Number.isFinite));
   assert.ok(maxDifference(pretrainedFeatures, freshFeatures) > 0.1);
+});
+
+test('base output equals the published model', async () => {
+  const modelJson = JSON.parse(readFileSync(`${realModelDir}/model.json`, 'utf8')) as tf.io.ModelJSON & {
+    modelTopology: { config: { layers: { config: { batch_input_shape?: (number | null)[] } }[] } };
+  };
+  // The published graph is fixed at 224×224; its weights fit any even size, and 96 keeps the test fast.
+  modelJson.modelTopology.config.layers[0].config.batch_input_shape = [null, 96, 96, 3];
+  const weightsBin = readFileSync(`${realModelDir}/weights.bin`);
+  const published = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest[0].weights,
+      weightData: weightsBin.buffer.slice(weightsBin.byteOffset, weightsBin.byteOffset + weightsBin.byteLength),
+    }),
+  );
+  const ours = buildMobileNetV2Base({ alpha: 0.35, inputSize: 96, seed: 1 });
+  loadWeightsByName(ours, await readLayersModelWeights(`${realModelDir}/model.json`), realModelDir);
+  const images = tf.randomUniform([2, 96, 96, 3], -1, 1, 'float32', 19);
+
+  const expected = published.predict(images) as tf.Tensor;
+  const actual = ours.predict(images) as tf.Tensor;
+  assert.deepEqual(actual.shape, [2, 3, 3, 1280]);
+  assert.ok(expected.abs().max().dataSync()[0] > 0.1);
+  assert.ok(maxDifference(expected.dataSync() as Float32Array, actual.dataSync() as Float32Array) < 1e-4);
 });
 
 test('real weights give class-separating features', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -45,7 +45,8 @@ export async function recordedSha256(path: string): Promise<string | undefined> 
  */
 export async function downloadFile(url: string, destination: string): Promise<string> {
   await mkdir(dirname(destination), { recursive: true });
-  const partial = `${destination}.part-${process.pid}`;
+  // Unique per call, because worker threads of one process share its pid and may download at once.
+  const partial = `${destination}.part-${randomUUID()}`;
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`no response within ${responseTimeoutSeconds} s`)), responseTimeoutSeconds * 1000);

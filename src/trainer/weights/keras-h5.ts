@@ -24,6 +24,9 @@ export async function hasHdf5Signature(path: string): Promise<boolean> {
  * one group per layer with the attribute `weight_names`, and one dataset per
  * weight at `<layer>/<weight name>`, for example `Conv1/Conv1/kernel:0`. A full
  * model file (`model.save`) keeps the same layout under `model_weights`.
+ *
+ * NOTE: checked only against files written in that layout with h5wasm, because
+ * no official keras.applications file could be downloaded where this was written.
  */
 export async function readKerasH5Weights(path: string): Promise<NamedWeights> {
   if (!(await hasHdf5Signature(path))) {
