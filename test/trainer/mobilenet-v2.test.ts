@@ -286,7 +286,7 @@ test('real weights give class-separating features', async () => {
   const normalize = (features: tf.Tensor2D): tf.Tensor2D => features.div(features.norm('euclidean', 1, true).add(1e-8));
 
   // Nearest class mean by cosine similarity on the pooled features: about 0.5 with
-  // these weights and about 0.18 with a freshly initialized base (measured), chance is 0.1.
+  // these weights and about 0.18 with a freshly initialized base (measured on these images), chance is 0.1.
   const trainFeatures = normalize(extractor.predict(train.images, { batchSize: 50 }) as tf.Tensor2D);
   const heldOutFeatures = normalize(extractor.predict(heldOut.images, { batchSize: 50 }) as tf.Tensor2D);
   const means = tf.stack(
