@@ -3,6 +3,7 @@ import { registerAgentCommand } from './agent.ts';
 import { registerArtifactsCommand } from './artifacts.ts';
 import { registerCancelCommand } from './cancel.ts';
 import { registerDbCommand } from './db.ts';
+import { registerDoctorCommand } from './doctor.ts';
 import { registerExportCommand } from './export.ts';
 import { registerPlanCommand } from './plan.ts';
 import { registerReportCommand } from './report.ts';
@@ -29,4 +30,5 @@ export function registerCommands(program: Command): void {
   registerSqlCommand(program);
   registerExportCommand(program);
   registerArtifactsCommand(program);
+  registerDoctorCommand(program);
 }

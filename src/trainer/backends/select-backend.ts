@@ -107,6 +107,10 @@ async function chooseBackend(choice: BackendChoice): Promise<SelectedBackend> {
 
 async function useCpu(skipped: SelectedBackend['skipped']): Promise<SelectedBackend> {
   await switchTo('cpu', BACKEND_PACKAGES.cpu);
+  // The cpu backend prints a banner recommending tfjs-node on its first tensor;
+  // sweep doctor reports that instead, and the banner would draw over the terminal UI.
+  const backend = tf.backend() as { firstUse?: boolean };
+  backend.firstUse = false;
   const { installed } = installCpuKernels();
   return { name: 'cpu', device: 'CPU (pure JavaScript)', cpuKernels: installed, skipped };
 }
