@@ -2,9 +2,13 @@ import type { Command } from 'commander';
 import { registerAgentCommand } from './agent.ts';
 import { registerArtifactsCommand } from './artifacts.ts';
 import { registerCancelCommand } from './cancel.ts';
+import { registerDbCommand } from './db.ts';
+import { registerDoctorCommand } from './doctor.ts';
+import { registerExportCommand } from './export.ts';
 import { registerPlanCommand } from './plan.ts';
 import { registerReportCommand } from './report.ts';
 import { registerSchemaCommand } from './schema.ts';
+import { registerSqlCommand } from './sql.ts';
 import { registerStartCommand } from './start.ts';
 import { registerValidateCommand } from './validate.ts';
 import { registerWatchCommand } from './watch.ts';
@@ -22,5 +26,9 @@ export function registerCommands(program: Command): void {
   registerAgentCommand(program);
   registerCancelCommand(program);
   registerWatchCommand(program);
+  registerDbCommand(program);
+  registerSqlCommand(program);
+  registerExportCommand(program);
   registerArtifactsCommand(program);
+  registerDoctorCommand(program);
 }
