@@ -245,6 +245,7 @@ export class TrialPlan implements Iterable<PlannedTrial> {
       values: this.parameters.map((parameter) => parameter.first),
     };
     const inherited = resolver.resolve(first).config;
+
     const training = baseline.training;
     const config: TrialConfig = {
       dataset: inherited.dataset,
@@ -255,6 +256,7 @@ export class TrialPlan implements Iterable<PlannedTrial> {
         head: training.head,
       },
     };
+
     const augmentation = training.augmentation;
     if (augmentation !== undefined && augmentation !== 'none') {
       const isIdentity = !augmentation.horizontal_flip && augmentation.translation === 0 && augmentation.zoom === 0 && augmentation.rotation === 0;
@@ -262,6 +264,7 @@ export class TrialPlan implements Iterable<PlannedTrial> {
         config.training.augmentation = augmentation;
       }
     }
+
     const canonical = deepFreeze(canonicalize(config));
     return { config_hash: sha256Hex(JSON.stringify(canonical)), config: canonical, params: {}, is_baseline: true };
   }

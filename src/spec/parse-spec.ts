@@ -19,7 +19,12 @@ export async function loadSpecFile(path: string): Promise<SweepSpec> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a file' : String(error);
+    let reason = String(error);
+    if (code === 'ENOENT') {
+      reason = 'file not found';
+    } else if (code === 'EISDIR') {
+      reason = 'is a folder, not a file';
+    }
     throw new InputError(`cannot read sweep file ${path}: ${reason}`, { cause: error });
   }
   return parseSpec(text, path);

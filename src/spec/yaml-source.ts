@@ -35,9 +35,9 @@ export class YamlSource {
   }
 
   /**
-   * The first YAML syntax error (or duplicate key) as a problem; empty when the
-   * file parsed. Later syntax errors are usually consequences of the first, so
-   * they are left out.
+   * Returns the first YAML syntax error (or duplicate key) as a problem, or
+   * nothing when the file parsed. Later syntax errors are usually consequences
+   * of the first, so they are left out.
    */
   syntaxProblems(): Problem[] {
     const error = this.document.errors[0];
@@ -54,13 +54,13 @@ export class YamlSource {
     return [{ file: this.fileName, line: position.line, column: position.col, path: '', message }];
   }
 
-  /** The file's value as plain JavaScript (aliases resolved). */
+  /** Returns the file's value as plain JavaScript, with aliases resolved. */
   value(): unknown {
     return this.document.toJS({ maxAliasCount: 1000 });
   }
 
   /**
-   * The 1-based position of the value at `path`, or of its key when `key` is set.
+   * Returns the 1-based position of the value at `path`, or of its key when `key` is set.
    * A path that does not exist in the file (a missing field) resolves to the key
    * of its deepest existing parent.
    */
@@ -72,7 +72,7 @@ export class YamlSource {
     return { line, column: col };
   }
 
-  /** The value at `path` as written in the file, for a scalar; undefined otherwise. */
+  /** Returns the scalar at `path` as written in the file, or undefined for a missing field or a collection. */
   sourceText(path: FieldPath): string | undefined {
     const { node, complete } = this.find(path);
     if (!complete || !isScalar(node) || node.range === undefined || node.range === null) {

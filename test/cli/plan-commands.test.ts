@@ -26,7 +26,10 @@ function sweep(...args: string[]): Promise<{ code: number; stdout: string; stder
       ['src/cli/bin.js', ...args],
       { cwd: root, env: { ...process.env, SWEEP_HOME: home }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        let code = 0;
+        if (error !== null) {
+          code = typeof error.code === 'number' ? error.code : 1;
+        }
         resolve({ code, stdout, stderr });
       },
     );

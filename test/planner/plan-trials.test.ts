@@ -248,8 +248,11 @@ describe('random planner', () => {
     for (const trial of planTrials(spec(RANDOM, 'search: { method: random, trials: 50, seed: 9 }\n'))) {
       const lr = trial.params.lr as number;
       const units = trial.params.units as number;
-      assert.ok(lr >= 1e-6 && lr <= 1e-3, `lr ${lr}`);
-      assert.ok(units % 32 === 0 && units >= 32 && units <= 512, `units ${units}`);
+      assert.ok(lr >= 1e-6, `lr ${lr}`);
+      assert.ok(lr <= 1e-3, `lr ${lr}`);
+      assert.equal(units % 32, 0, `units ${units}`);
+      assert.ok(units >= 32, `units ${units}`);
+      assert.ok(units <= 512, `units ${units}`);
     }
   });
 

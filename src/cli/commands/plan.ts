@@ -45,11 +45,11 @@ function parseLimit(text: string | undefined): number {
 async function writeJsonPlan(spec: SweepSpec, limit: number, output: BufferedOutput): Promise<void> {
   const plan = planTrials(spec);
   await output.write(`{"sweep":${JSON.stringify(spec.name)},"trials":[`);
-  let shown = 0;
+  let printed = 0;
   for (const trial of plan) {
-    if (shown < limit) {
-      await output.write(`${shown === 0 ? '\n' : ',\n'}${JSON.stringify({ number: shown + 1, ...trial })}`);
-      shown += 1;
+    if (printed < limit) {
+      await output.write(`${printed === 0 ? '\n' : ',\n'}${JSON.stringify({ number: printed + 1, ...trial })}`);
+      printed += 1;
     }
   }
   await output.write(`\n],"summary":${JSON.stringify(plan.summary)}}\n`);
@@ -67,16 +67,16 @@ async function writeTablePlan(spec: SweepSpec, limit: number, output: BufferedOu
   const header = ['#'.padStart(6), 'config hash ', ...names.map((name, i) => name.padEnd(widths[i]))].join('  ');
   await output.write(`${header.trimEnd()}\n`);
 
-  let shown = 0;
+  let printed = 0;
   for (const trial of plan) {
-    if (shown >= limit) {
+    if (printed >= limit) {
       continue;
     }
-    shown += 1;
-    await output.write(`${formatRow(trial, shown, names, widths)}\n`);
+    printed += 1;
+    await output.write(`${formatRow(trial, printed, names, widths)}\n`);
   }
-  if (shown < plan.summary.trials) {
-    await output.write(`... ${(plan.summary.trials - shown).toLocaleString('en-US')} more trials (--limit ${limit})\n`);
+  if (printed < plan.summary.trials) {
+    await output.write(`... ${(plan.summary.trials - printed).toLocaleString('en-US')} more trials (--limit ${limit})\n`);
   }
   await output.write(`\n${formatSummary(plan.summary, spec)}`);
 }
