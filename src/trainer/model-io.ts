@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 // Registers SeededDropout, so that saved models using it load.
 import './models/seeded-dropout.ts';
+// Registers the MobileNetV2 custom layers (ResizeBilinear, InferenceBatchNormalization) for the same reason.
+import './layers/index.ts';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
