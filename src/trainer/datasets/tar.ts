@@ -20,7 +20,7 @@ type State =
  * file to, or undefined to skip it. Returns the paths written. Only regular files
  * are written; the caller decides which names are safe.
  */
-export async function extractTar(source: AsyncIterable<Uint8Array>, destinationFor: (entry: TarEntry) => string | undefined): Promise<string[]> {
+export async function extractTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, destinationFor: (entry: TarEntry) => string | undefined): Promise<string[]> {
   const written: string[] = [];
   let state: State = { kind: 'header' };
   let pending: Buffer = Buffer.alloc(0);
