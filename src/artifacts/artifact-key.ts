@@ -8,7 +8,7 @@ import { InputError } from '../errors.ts';
  * add a `..` segment, a leading `/` or a backslash that would leave the prefix.
  */
 
-/** Where one artifact belongs: its sweep, its trial (null for sweep-level files) and its file name. */
+/** Position of one artifact: its sweep, its trial (null for sweep-level files) and its file name. */
 export interface ArtifactAddress {
   sweep: string;
   /** 1-based trial number; null for files of the sweep as a whole (its report). */
@@ -69,7 +69,7 @@ export function encodeArtifactName(name: string): string {
   return name.split('/').map(encodeKeySegment).join('/');
 }
 
-/** The trial folder's segment: `trial-0007`; numbers above 9999 keep all their digits. */
+/** Formats the trial folder's segment, `trial-0007`. Numbers above 9999 keep all their digits. */
 export function trialSegment(trial: number): string {
   if (!Number.isSafeInteger(trial) || trial < 1) {
     throw new InputError(`trial number must be a positive integer, got ${String(trial)}`);
@@ -136,4 +136,12 @@ function findKeyProblem(key: string): string | undefined {
     return 'it has an empty, `.` or `..` segment';
   }
   return undefined;
+}
+
+/** Orders keys by UTF-16 code unit, which equals S3's byte order for the ASCII keys built here. */
+export function compareKeys(a: { key: string }, b: { key: string }): number {
+  if (a.key === b.key) {
+    return 0;
+  }
+  return a.key < b.key ? -1 : 1;
 }

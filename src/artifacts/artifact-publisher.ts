@@ -25,18 +25,19 @@ export interface ArtifactPublisherProps {
   spool?: ArtifactSpool;
   logger?: ArtifactLogger;
   /**
-   * Milliseconds to send files straight to the spool after the store was
-   * found unreachable, so a trial does not wait out the retries for every
-   * file; default 30000.
+   * Milliseconds during which files go straight to the spool after the store
+   * was found unreachable, so a trial does not wait out the retries for every
+   * file. Default 30000.
    */
   unreachableBackoffMs?: number;
 }
 
 /**
- * Uploads trial and sweep files and records them. When the store fails (or
- * the recorder fails after the upload), the file goes to the spool instead
- * and `publish` still resolves, so a trial can complete; `syncSpool` uploads
- * it later. `publish` rejects only when the spool cannot be written either.
+ * Uploads trial and sweep files and records them. When the store fails, or
+ * the recorder fails after the upload, the file goes to the spool instead.
+ * `publish` still resolves then, so the trial can complete, and `syncSpool`
+ * uploads the file later. `publish` rejects only when the spool cannot be
+ * written either.
  */
 export class ArtifactPublisher {
   readonly #store: ArtifactStore;

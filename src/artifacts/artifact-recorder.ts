@@ -1,4 +1,4 @@
-/** What an artifact is, stored in `artifacts.kind`. */
+/** Category of an artifact, stored in `artifacts.kind`. */
 export type ArtifactKind = 'model' | 'plot' | 'report' | 'metrics' | 'log' | 'other';
 
 export const artifactKinds: readonly ArtifactKind[] = ['model', 'plot', 'report', 'metrics', 'log', 'other'];

@@ -45,7 +45,7 @@ export interface SpoolListing {
   damaged: DamagedSpoolEntry[];
 }
 
-/** What `ArtifactSpool.add` needs. */
+/** Input of `ArtifactSpool.add`. */
 export interface SpoolRequest {
   location: string;
   owner: ArtifactOwner;
@@ -55,7 +55,7 @@ export interface SpoolRequest {
   reason: string;
 }
 
-/** The default spool folder: `spool/` in the project's state folder. */
+/** Returns the default spool folder: `spool/` in the project's state folder. */
 export function defaultSpoolDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateDir(env), 'spool');
 }
@@ -230,6 +230,7 @@ async function syncFolder(path: string): Promise<void> {
 function parseManifest(text: string): SpoolManifest {
   const value = JSON.parse(text) as Partial<SpoolManifest>;
   const owner = value.owner;
+
   const problems: string[] = [];
   if (value.version !== 1) {
     problems.push(`version must be 1, got ${JSON.stringify(value.version)}`);
@@ -254,6 +255,7 @@ function parseManifest(text: string): SpoolManifest {
   } else if ((owner.trialId === null) !== (owner.trialNumber === null)) {
     problems.push('owner.trialId and owner.trialNumber must both be set or both be null');
   }
+
   if (problems.length > 0) {
     throw new Error(`invalid manifest.json: ${problems.join('; ')}`);
   }

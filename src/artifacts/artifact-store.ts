@@ -44,7 +44,11 @@ export interface ObjectSummary {
  *   sha256 saved with the object).
  * - Keys are checked with `assertSafeKey`, so no key reaches outside the store.
  * - Errors are `ArtifactStoreError`s whose messages name the URI and never
- *   contain a credential; `transient` tells whether trying later may succeed.
+ *   contain a credential. Their `transient` is true when a later try may succeed.
+ *
+ * NOTE: a local folder cannot hold a key both as a file and as the folder of
+ * other keys (`a` and `a/b`), which S3 allows; such a put fails with EISDIR or
+ * ENOTDIR. Keys built by `keyFor` from distinct trial file names avoid it.
  */
 export interface ArtifactStore {
   readonly location: ArtifactLocation;

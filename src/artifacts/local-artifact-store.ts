@@ -4,7 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { artifactKey, assertSafeKey, type ArtifactAddress } from './artifact-key.ts';
+import { artifactKey, assertSafeKey, compareKeys, type ArtifactAddress } from './artifact-key.ts';
 import { ArtifactStoreError, ChecksumMismatchError, summarizeError } from './artifact-errors.ts';
 import type { ArtifactStore, GetOptions, ObjectSummary, PutOptions, StoredObject } from './artifact-store.ts';
 import { HashingStream, sha256File } from './checksum.ts';
@@ -105,7 +105,7 @@ export class LocalArtifactStore implements ArtifactStore {
   async list(keyPrefix: string): Promise<ObjectSummary[]> {
     const found: ObjectSummary[] = [];
     await this.#walk(this.#root, '', keyPrefix, found);
-    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return found.sort(compareKeys);
   }
 
   async #walk(folder: string, folderKey: string, keyPrefix: string, found: ObjectSummary[]): Promise<void> {

@@ -13,7 +13,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { artifactKey, assertSafeKey, type ArtifactAddress } from './artifact-key.ts';
+import { artifactKey, assertSafeKey, compareKeys, type ArtifactAddress } from './artifact-key.ts';
 import { formatArtifactLocation } from './artifact-location.ts';
 import { ArtifactStoreError, ChecksumMismatchError, isTransientError, summarizeError, type ErrorSummary } from './artifact-errors.ts';
 import type { ArtifactStore, GetOptions, ObjectSummary, PutOptions, StoredObject } from './artifact-store.ts';
@@ -208,7 +208,7 @@ export class S3ArtifactStore implements ArtifactStore {
       }
       continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);
-    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return found.sort(compareKeys);
   }
 
   async check(): Promise<void> {
@@ -253,7 +253,7 @@ export class S3ArtifactStore implements ArtifactStore {
     if (transient) {
       return `Check that the server at ${this.#endpointLabel} is running and reachable (endpoint from SWEEP_S3_ENDPOINT, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL).`;
     }
-    // HeadBucket answers a missing bucket with a bare 404, which the SDK names NotFound.
+    // HeadBucket returns a bare 404 for a missing bucket, which the SDK names NotFound.
     if (code === 'NoSuchBucket' || (code === 'NotFound' && status === 404 && summary.message === 'UnknownError')) {
       return `Create the bucket ${this.#bucket} or change the artifact location (the sweep file's artifacts: key or SWEEP_ARTIFACTS).`;
     }

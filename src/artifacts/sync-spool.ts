@@ -36,10 +36,10 @@ export interface SyncSpoolResult {
 
 /**
  * Uploads every spooled artifact to the store it was meant for, records it,
- * then removes it from the spool; the scheduler calls it on start and
- * `sweep artifacts sync` calls it on demand. An entry leaves the spool only
- * after both the upload and the record succeeded. After a transient error the
- * remaining entries of that location are skipped until the next sync.
+ * then removes it from the spool. `sweep artifacts sync` calls it, and the
+ * scheduler should call it when a sweep starts. An entry leaves the spool
+ * only after both the upload and the record succeeded. After a transient
+ * error, the remaining entries of that location wait for the next sync.
  */
 export async function syncSpool(options: SyncSpoolOptions): Promise<SyncSpoolResult> {
   const spool = options.spool ?? new ArtifactSpool();
@@ -99,7 +99,7 @@ async function syncEntry(entry: SpoolEntry, store: ArtifactStore, spool: Artifac
   const copy = await sha256File(entry.dataFile);
   if (copy.sha256 !== manifest.sha256 || copy.bytes !== manifest.bytes) {
     throw new Error(
-      `the spooled copy ${entry.dataFile} is damaged: sha256 ${copy.sha256} (${copy.bytes} bytes), manifest says ${manifest.sha256} (${manifest.bytes} bytes)`,
+      `the spooled copy ${entry.dataFile} is damaged: its sha256 is ${copy.sha256} (${copy.bytes} bytes), expected ${manifest.sha256} (${manifest.bytes} bytes) from manifest.json`,
     );
   }
 

@@ -26,11 +26,14 @@ interface CliResult {
   stderr: string;
 }
 
-/** Runs `sweep` in a child process, asynchronously so the in-process s3rver keeps answering. */
+/** Runs `sweep` in a child process, asynchronously so the in-process s3rver keeps serving requests. */
 function runSweep(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      let code = 0;
+      if (error !== null) {
+        code = typeof error.code === 'number' ? error.code : 1;
+      }
       resolve({ code, stdout, stderr });
     });
   });

@@ -33,7 +33,7 @@ describeStoreContract('s3', async () => {
   };
 });
 
-/** A pino logger that keeps every line in memory, to check what reaches the log. */
+/** Creates a pino logger that keeps every line in memory, to check what reaches the log. */
 function memoryLogger(): { logger: ReturnType<typeof pino>; lines: string[] } {
   const lines: string[] = [];
   const sink = new Writable({
@@ -106,7 +106,7 @@ describe('s3 store against s3rver', () => {
     assert.ok(created !== undefined);
     assert.equal(aborts.length, 1);
     assert.equal(await store.head(key), undefined);
-    // s3rver 3.7 answers AbortMultipartUpload with 405, so the store logs that the abort failed.
+    // s3rver 3.7 rejects AbortMultipartUpload with HTTP 405, so the store logs that the abort failed.
     assert.ok(lines.some((line) => line.includes('multipart upload')));
     store.close();
     await proxy.close();
