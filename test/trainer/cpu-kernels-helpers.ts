@@ -36,19 +36,31 @@ export function runKernel(
 }
 
 /**
- * Returns max |actual - expected| divided by max |expected| (or by 1 where expected is all
- * zeros): an error relative to the tensor's scale, so that near-zero elements produced by
- * cancellation do not dominate it.
+ * Returns max |actual - expected| divided by max |expected| over finite elements (or by 1
+ * where those are all zero): an error relative to the tensor's scale, so that near-zero
+ * elements produced by cancellation do not dominate it. Equal elements (both NaN, or the
+ * same infinity) count as no error; any other mismatch involving NaN or infinity counts
+ * as an infinite one.
  */
 export function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
   const a = actual.dataSync();
   const e = expected.dataSync();
+  if (a.length !== e.length) {
+    return Infinity;
+  }
   let maxDiff = 0;
   let scale = 0;
   for (let i = 0; i < e.length; i++) {
+    if (a[i] === e[i] || (Number.isNaN(a[i]) && Number.isNaN(e[i]))) {
+      continue;
+    }
     const diff = Math.abs(a[i] - e[i]);
-    maxDiff = Number.isNaN(diff) ? Infinity : Math.max(maxDiff, diff);
-    scale = Math.max(scale, Math.abs(e[i]));
+    maxDiff = Number.isFinite(diff) ? Math.max(maxDiff, diff) : Infinity;
+  }
+  for (const value of e) {
+    if (Number.isFinite(value)) {
+      scale = Math.max(scale, Math.abs(value));
+    }
   }
   return maxDiff / (scale === 0 ? 1 : scale);
 }

@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../../errors.ts';
 import { batchMatMulKernel } from './batch-mat-mul.ts';
+import { addKernel, multiplyKernel, realDivKernel, subKernel } from './binary-elementwise.ts';
+import { clipByValueKernel } from './clip-by-value.ts';
 import { conv2dKernel } from './conv2d.ts';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.ts';
@@ -20,8 +22,13 @@ import type { FastKernel, KernelArgs } from './fast-kernel.ts';
 export type { FastKernel, KernelArgs } from './fast-kernel.ts';
 import { fusedConv2dKernel } from './fused-conv2d.ts';
 import { fusedDepthwiseConv2dKernel } from './fused-depthwise-conv2d.ts';
+import { fusedBatchNormKernel } from './fused-batch-norm.ts';
 import { fusedMatMulKernel } from './fused-mat-mul.ts';
 import { maxPoolGradKernel } from './max-pool-grad.ts';
+import { meanKernel } from './mean.ts';
+import { padV2Kernel } from './pad-v2.ts';
+import { sumKernel } from './sum.ts';
+import { relu6Kernel, reluKernel, stepKernel } from './unary-elementwise.ts';
 
 /** The environment variable that selects the kernels: `fast` (the default) or `stock`. */
 export const CPU_KERNELS_ENV = 'SWEEP_CPU_KERNELS';
@@ -40,6 +47,18 @@ const FAST_KERNELS: readonly FastKernel[] = [
   batchMatMulKernel,
   fusedMatMulKernel,
   maxPoolGradKernel,
+  sumKernel,
+  addKernel,
+  subKernel,
+  multiplyKernel,
+  realDivKernel,
+  reluKernel,
+  relu6Kernel,
+  stepKernel,
+  clipByValueKernel,
+  meanKernel,
+  padV2Kernel,
+  fusedBatchNormKernel,
 ];
 
 /** The stock kernel configs that installCpuKernels replaced, by kernel name. */
