@@ -8,14 +8,15 @@ import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { logger } from '../log.ts';
 import { stateDir } from '../paths.ts';
 import type { TrialConfig } from '../spec/trial-config.ts';
+import { recordArtifact } from '../storage/artifact-repository.ts';
 import type { Database } from '../storage/schema.ts';
+import { recordTrialResult } from '../storage/trial-repository.ts';
 import type { EpochMetrics, TrialResult } from '../trainer/types.ts';
 import type { DevicePlan, DeviceSlot } from './devices.ts';
 import type { SweepEventEmitter, SweepFinishedEvent } from './events.ts';
 import { TrialPool, type RunningTrial } from './trial-pool.ts';
 import { LeaseLostError, TrialQueue, type ClaimedTrial } from './trial-queue.ts';
 import { uploadTrialFiles, writeTrialFiles } from './trial-files.ts';
-import { recordTrialResult } from './record-result.ts';
 import { makeWorkerId } from './worker-id.ts';
 import { describeError } from './worker/trial-execution.ts';
 import type { TrialMessage, TrialOutcome } from './worker/trial-protocol.ts';
@@ -353,7 +354,15 @@ export class SweepRunner {
       return;
     }
     if (outcome.status === 'complete') {
-      await this.#finish(trial, outcome.result);
+      try {
+        await this.#finish(trial, outcome.result);
+      } catch (error) {
+        if (error instanceof LeaseLostError) {
+          throw error;
+        }
+        // Training worked but recording it did not: count the attempt and retry while attempts remain.
+        await this.#failTrial(trial, `recording the finished trial failed: ${describeError(error)}`, true);
+      }
       return;
     }
     if (trial.stopReason === 'cancel') {
@@ -373,8 +382,15 @@ export class SweepRunner {
     }
 
     const error = outcome.status === 'failed' ? outcome.error : `trial stopped unexpectedly: ${outcome.reason}`;
+    await this.#failTrial(trial, error, false);
+  }
+
+  async #failTrial(trial: LocalTrial, error: string, retry: boolean): Promise<void> {
+    const { claimed } = trial;
+    const { sweepName, events } = this.#options;
+    const ref = { sweep: sweepName, trialId: claimed.trialId, number: claimed.number, attempt: claimed.attempt };
     this.#log(trial, `failed: ${error}`);
-    const state = await this.#queue.fail(claimed, error, false);
+    const state = await this.#queue.fail(claimed, error, retry);
     if (state === undefined) {
       return;
     }
@@ -401,13 +417,7 @@ export class SweepRunner {
     await this.#queue.complete(claimed, async (trx) => {
       await recordTrialResult(trx, claimed.trialId, result);
       for (const file of uploaded) {
-        await trx
-          .insertInto('artifacts')
-          .values({ sweep_id: sweepId, trial_id: claimed.trialId, kind: file.kind, name: file.name, key: file.key, uri: file.uri, bytes: file.bytes, sha256: file.sha256 })
-          .onConflict((conflict) =>
-            conflict.columns(['sweep_id', 'key']).doUpdateSet({ trial_id: claimed.trialId, kind: file.kind, name: file.name, uri: file.uri, bytes: file.bytes, sha256: file.sha256 }),
-          )
-          .execute();
+        await recordArtifact(trx, { sweepId, trialId: claimed.trialId, kind: file.kind, name: file.name, key: file.key, uri: file.uri, bytes: file.bytes, sha256: file.sha256 });
       }
     });
     // The checkpoint only serves an interrupted attempt; a completed trial never resumes.

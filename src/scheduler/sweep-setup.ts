@@ -5,6 +5,7 @@ import type { SweepSpec } from '../spec/sweep-spec.ts';
 import type { PlannedTrial } from '../spec/trial-config.ts';
 import { formatPath, type FieldPath } from '../spec/yaml-source.ts';
 import type { Database, SweepStatus } from '../storage/schema.ts';
+import { insertPlannedTrials } from '../storage/trial-repository.ts';
 import { sendNotification } from './trial-queue.ts';
 
 /** Plans the trials of a spec, leaving out configs whose hash is already in the sweep. */
@@ -60,7 +61,7 @@ export async function prepareSweep(db: Kysely<Database>, spec: SweepSpec, plan: 
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const added = await insertPlannedTrials(trx, row.id, spec, new Set(), 0, plan);
+      const added = await addPlannedTrials(trx, row.id, spec, new Set(), plan);
       await sendNotification(trx, { type: 'sweep-state', sweep: spec.name, sweep_id: row.id, state: 'RUNNING' });
       return { sweepId: row.id, name: spec.name, created: true, added, resumed: 0 };
     }
@@ -71,10 +72,8 @@ export async function prepareSweep(db: Kysely<Database>, spec: SweepSpec, plan: 
       throw new InputError(describeRejectedChange(spec, existing.source_file, differences));
     }
 
-    const known = await trx.selectFrom('trials').select(['config_hash', 'number']).where('sweep_id', '=', existing.id).execute();
-    const hashes = new Set(known.map((trial) => trial.config_hash));
-    const lastNumber = known.reduce((max, trial) => Math.max(max, trial.number), 0);
-    const added = await insertPlannedTrials(trx, existing.id, spec, hashes, lastNumber, plan);
+    const known = await trx.selectFrom('trials').select('config_hash').where('sweep_id', '=', existing.id).execute();
+    const added = await addPlannedTrials(trx, existing.id, spec, new Set(known.map((trial) => trial.config_hash)), plan);
 
     // Starting a cancelled sweep again resumes its cancelled trials.
     const resumed = await trx
@@ -103,37 +102,13 @@ export async function prepareSweep(db: Kysely<Database>, spec: SweepSpec, plan: 
   });
 }
 
-async function insertPlannedTrials(
-  trx: Transaction<Database>,
-  sweepId: string,
-  spec: SweepSpec,
-  existingHashes: Set<string>,
-  lastNumber: number,
-  plan: TrialPlanner,
-): Promise<number> {
-  let number = lastNumber;
-  let added = 0;
-  for await (const trial of plan(spec, new Set(existingHashes))) {
-    if (existingHashes.has(trial.config_hash)) {
-      continue;
-    }
-    existingHashes.add(trial.config_hash);
-    number += 1;
-    added += 1;
-    await trx
-      .insertInto('trials')
-      .values({
-        sweep_id: sweepId,
-        number,
-        config: JSON.stringify(trial.config),
-        config_hash: trial.config_hash,
-        params: JSON.stringify(trial.params),
-        is_baseline: trial.is_baseline,
-        max_attempts: defaultMaxAttempts,
-      })
-      .execute();
+async function addPlannedTrials(trx: Transaction<Database>, sweepId: string, spec: SweepSpec, existingHashes: ReadonlySet<string>, plan: TrialPlanner): Promise<number> {
+  const planned: PlannedTrial[] = [];
+  for await (const trial of plan(spec, existingHashes)) {
+    planned.push(trial);
   }
-  return added;
+  const result = await insertPlannedTrials(trx, sweepId, planned, { maxAttempts: defaultMaxAttempts });
+  return result.inserted.length;
 }
 
 /** One field whose value differs between the stored spec and the new one. */

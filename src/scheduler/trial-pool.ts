@@ -35,7 +35,7 @@ export class TrialPool {
     }
     this.#isolation = options.isolation;
     this.#piscina = new Piscina<TrialTask, TrialOutcome>({
-      filename: fileURLToPath(new URL('./worker/trial-worker.ts', import.meta.url)),
+      filename: fileURLToPath(new URL('./worker/trial-worker-entry.js', import.meta.url)),
       execArgv: ['--import', import.meta.resolve('tsx')],
       minThreads: options.size,
       maxThreads: options.size,

@@ -1,9 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import type { TrainRequest, TrialResult } from '../../trainer/types.ts';
+import { train } from '../../trainer/train.ts';
 import { applyInjectedFailure } from './failure-injection.ts';
 import type { ControlMessage, TrialChannel, TrialOutcome, TrialSpecifics } from './trial-protocol.ts';
-
-type Train = (request: TrainRequest) => Promise<TrialResult>;
 
 /**
  * Trains one trial in this thread or process and reports through the channel.
@@ -30,7 +28,6 @@ export async function executeTrial(trial: TrialSpecifics, channel: TrialChannel)
     applyInjectedFailure(trial.number);
     await mkdir(trial.outputDir, { recursive: true });
     await mkdir(trial.checkpointDir, { recursive: true });
-    const train = await loadTrainer();
 
     const result = await train({
       config: trial.config,
@@ -66,14 +63,6 @@ function abortedPromise(signal: AbortSignal): Promise<undefined> {
     }
     signal.addEventListener('abort', () => resolve(undefined), { once: true });
   });
-}
-
-async function loadTrainer(): Promise<Train> {
-  // NOTE: the trainer module is imported by a computed specifier until
-  // src/trainer/train.ts exists in this tree; then this becomes a static import.
-  const url = new URL('../../trainer/train.ts', import.meta.url).href;
-  const module = (await import(url)) as { train: Train };
-  return module.train;
 }
 
 /** Formats an error for the trial's `error` column: the message, then the first stack frames. */

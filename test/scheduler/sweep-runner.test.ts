@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openArtifactStore } from '../../src/artifacts/open-artifact-store.ts';
+import { SweepEventEmitter } from '../../src/scheduler/events.ts';
+import { planDevices } from '../../src/scheduler/devices.ts';
+import { SweepRunner } from '../../src/scheduler/sweep-runner.ts';
+import { usePostgres } from '../helpers/postgres.ts';
+import { insertSweep, writeTinyCifar } from './fixtures.ts';
+
+const postgres = usePostgres();
+let workDir: string;
+let dataDir: string;
+
+before(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'sweep-runner-test-'));
+  dataDir = await writeTinyCifar(join(workDir, 'cifar'), 12);
+  // Read only where trials train: trial 2 raises, trial 3 ends its thread or process.
+  process.env.SWEEP_TEST_FAIL_TRIAL = '2:throw,3:exit';
+});
+
+after(async () => {
+  delete process.env.SWEEP_TEST_FAIL_TRIAL;
+  await rm(workDir, { recursive: true, force: true });
+});
+
+for (const isolation of ['thread', 'process'] as const) {
+  describe(`SweepRunner with ${isolation} isolation`, () => {
+    it('completes good trials and fails broken ones', async () => {
+      const { db } = await postgres.freshDatabase();
+      const name = `runner-${isolation}`;
+      const sweepId = await insertSweep(db, name, 4, { datasetPath: dataDir });
+      const events = new SweepEventEmitter();
+      const seen: string[] = [];
+      events.on('trial-finished', (event) => seen.push(`finished ${event.number}`));
+      events.on('trial-failed', (event) => seen.push(`failed ${event.number}`));
+      const store = openArtifactStore(join(workDir, `artifacts-${isolation}`));
+      const runner = new SweepRunner({
+        db,
+        sweepId,
+        sweepName: name,
+        plan: planDevices({ workers: 2, gpus: [], nativeBackend: false, isolation }),
+        events,
+        artifacts: store,
+        stateDir: join(workDir, `state-${isolation}`),
+      });
+
+      const summary = await runner.run();
+
+      const trials = await db.selectFrom('trials').selectAll().orderBy('number').execute();
+      assert.deepEqual(
+        trials.map((trial) => trial.state),
+        ['COMPLETE', 'FAIL', 'FAIL', 'COMPLETE'],
+      );
+      assert.match(trials[1]?.error ?? '', /injected failure for trial 2/);
+      assert.match(trials[2]?.error ?? '', isolation === 'thread' ? /worker thread ended/ : /trial process exited with code 70/);
+      assert.ok(trials.every((trial) => trial.attempt === 1 && trial.claimed_by === null));
+      assert.equal(summary.completed, 2);
+      assert.equal(summary.failed, 2);
+      assert.equal(summary.reason, 'done');
+      assert.deepEqual(seen.sort(), ['failed 2', 'failed 3', 'finished 1', 'finished 4']);
+
+      const complete = trials.filter((trial) => trial.state === 'COMPLETE');
+      for (const trial of complete) {
+        assert.equal(typeof trial.test_accuracy, 'number');
+        const epochs = await db.selectFrom('epoch_metrics').selectAll().where('trial_id', '=', trial.id).execute();
+        assert.equal(epochs.length, 1);
+        const classes = await db.selectFrom('class_metrics').selectAll().where('trial_id', '=', trial.id).execute();
+        assert.equal(classes.length, 10);
+        const files = await db.selectFrom('artifacts').select(['name', 'uri']).where('trial_id', '=', trial.id).orderBy('name').execute();
+        assert.deepEqual(
+          files.map((file) => file.name),
+          ['classification-report.json', 'metrics.json', 'model.json', 'trial.log', 'weights.bin'],
+        );
+      }
+
+      const sweep = await db.selectFrom('sweeps').select('status').where('id', '=', sweepId).executeTakeFirstOrThrow();
+      assert.equal(sweep.status, 'COMPLETE');
+      const metricsKey = store.keyFor({ sweep: name, trial: 1, name: 'metrics.json' });
+      const copy = join(workDir, `metrics-${isolation}.json`);
+      await store.get(metricsKey, copy);
+      const metrics = JSON.parse(await readFile(copy, 'utf8')) as { test_accuracy: number };
+      assert.equal(metrics.test_accuracy, complete[0]?.test_accuracy);
+      store.close();
+    });
+  });
+}
