@@ -24,7 +24,7 @@ export function registerDbCommand(program: Command): void {
         printInfo('external server', url, [`psql "$DATABASE_URL"`]);
         return;
       }
-      const started = await startPinnedEmbeddedServer(stateDir());
+      const started = await startPinnedAndMigrate();
       const status = await embeddedServerStatus(stateDir());
       printInfo('embedded server (keeps running until `sweep db stop`)', started, [`psql "$(sweep db url)"`], [
         `data directory: ${status.paths.dataDir}`,
@@ -36,7 +36,7 @@ export function registerDbCommand(program: Command): void {
   db.command('url')
     .description('Print the full connection string, password included, for tools such as psql; keeps the embedded server running')
     .action(async (_options: unknown, command: Command) => {
-      const url = explicitUrl(command) ?? (await startPinnedEmbeddedServer(stateDir()));
+      const url = explicitUrl(command) ?? (await startPinnedAndMigrate());
       process.stdout.write(`${url}\n`);
     });
 
@@ -44,7 +44,7 @@ export function registerDbCommand(program: Command): void {
     .description('Start the embedded server and keep it running until `sweep db stop`')
     .action(async (_options: unknown, command: Command) => {
       rejectExternal(command, 'start');
-      const url = await startPinnedEmbeddedServer(stateDir());
+      const url = await startPinnedAndMigrate();
       process.stdout.write(`The embedded PostgreSQL server is running at ${maskUrl(url)}; stop it with \`sweep db stop\`.\n`);
     });
 
@@ -110,6 +110,14 @@ export function registerDbCommand(program: Command): void {
         await handle.close();
       }
     });
+}
+
+/** Starts and pins the embedded server, then applies pending migrations so psql users see every table. */
+async function startPinnedAndMigrate(): Promise<string> {
+  const url = await startPinnedEmbeddedServer(stateDir());
+  const handle = await openDatabase({ stateDir: stateDir() });
+  await handle.close();
+  return url;
 }
 
 function explicitUrl(command: Command): string | undefined {
