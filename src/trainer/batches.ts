@@ -10,6 +10,11 @@ const PLANE = CIFAR10_IMAGE_SIZE * CIFAR10_IMAGE_SIZE;
  * planar file layout into NHWC. Only one batch exists as floats at a time.
  */
 export function imageBatch(split: ImageSplit, positions: ArrayLike<number>): tf.Tensor4D {
+  return tf.tensor4d(imageValues(split, positions), [positions.length, CIFAR10_IMAGE_SIZE, CIFAR10_IMAGE_SIZE, CIFAR10_CHANNELS]);
+}
+
+/** Returns the images at `positions` of a split as NHWC float32 values in [0, 1], without a tensor. */
+export function imageValues(split: ImageSplit, positions: ArrayLike<number>): Float32Array {
   const count = positions.length;
   const values = new Float32Array(count * CIFAR10_IMAGE_BYTES);
   const images = split.records.images;
@@ -23,7 +28,7 @@ export function imageBatch(split: ImageSplit, positions: ArrayLike<number>): tf.
       values[out + 2] = images[source + 2 * PLANE + pixel] / 255;
     }
   }
-  return tf.tensor4d(values, [count, CIFAR10_IMAGE_SIZE, CIFAR10_IMAGE_SIZE, CIFAR10_CHANNELS]);
+  return values;
 }
 
 /** Returns the labels at `positions` of a split as integers. */
@@ -47,6 +52,11 @@ export function batchPositions(order: Uint32Array, batchSize: number): Uint32Arr
     batches.push(order.subarray(start, Math.min(order.length, start + batchSize)));
   }
   return batches;
+}
+
+/** The shape of an image batch of `count` CIFAR-10 images, NHWC. */
+export function batchShape(count: number): [number, number, number, number] {
+  return [count, CIFAR10_IMAGE_SIZE, CIFAR10_IMAGE_SIZE, CIFAR10_CHANNELS];
 }
 
 /** Returns `0 … count-1` as positions. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerName, PhaseConfig, TrainingConfig } from '../spec/trial-config.ts';
-import { augmentBatch, isAugmenting } from './augmentation.ts';
-import { allPositions, batchPositions, imageBatch, labelBatch, oneHotBatch } from './batches.ts';
+import { augmentImages, isAugmenting } from './augmentation.ts';
+import { allPositions, batchPositions, batchShape, imageValues, labelBatch, oneHotBatch } from './batches.ts';
 import { saveCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 import type { Cifar10Splits } from './datasets/cifar10.ts';
 import { EarlyStopping } from './early-stopping.ts';
@@ -202,11 +202,10 @@ async function trainEpoch(run: PhaseRun, epoch: number): Promise<EpochTraining> 
   const start = performance.now();
   for (const positions of batchPositions(order, training.batch_size)) {
     throwIfAborted(request.signal);
-    const [inputs, targets] = tf.tidy(() => {
-      const batch = imageBatch(data.train, positions);
-      const augmented = augmentation === undefined ? batch : augmentBatch(batch, augmentation, augmentRandom);
-      return [augmented, oneHotBatch(labelBatch(data.train, positions), run.classes)] as const;
-    });
+    const shape = batchShape(positions.length);
+    const values = imageValues(data.train, positions);
+    const inputs = tf.tensor4d(augmentation === undefined ? values : augmentImages(values, shape, augmentation, augmentRandom), shape);
+    const targets = oneHotBatch(labelBatch(data.train, positions), run.classes);
     let result: number | number[];
     try {
       result = await model.trainOnBatch(inputs, targets);
