@@ -128,3 +128,19 @@ describe('FusedBatchNorm', () => {
     tf.dispose([x, mean, variance]);
   });
 });
+
+describe('Tile', () => {
+  const cases: Array<{ shape: number[]; reps: number[] }> = [
+    { shape: [1, 1, 1, 4], reps: [3, 2, 2, 1] },
+    { shape: [2, 3], reps: [2, 3] },
+    { shape: [5], reps: [1] },
+    { shape: [2, 1, 3], reps: [1, 4, 2] },
+  ];
+  for (const [index, c] of cases.entries()) {
+    test(`matches stock: ${JSON.stringify(c.shape)} reps ${JSON.stringify(c.reps)}`, () => {
+      const x = randomTensor(c.shape, randomSource(1600 + index));
+      assert.ok(compareWithStock('Tile', { x }, { reps: c.reps }) <= TOLERANCE);
+      x.dispose();
+    });
+  }
+});

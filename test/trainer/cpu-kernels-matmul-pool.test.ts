@@ -95,6 +95,24 @@ const POOL_CASES: PoolCase[] = [
   { input: [2, 5, 5, 3], filterSize: 3, strides: 1, pad: 'same' },
 ];
 
+describe('MaxPool', () => {
+  for (const [index, c] of POOL_CASES.entries()) {
+    test(`matches stock: x ${c.input.join('x')} filter ${String(c.filterSize)} strides ${String(c.strides)} pad ${String(c.pad)}`, () => {
+      const x = randomTensor(c.input, randomSource(1050 + index));
+      const attrs = { filterSize: c.filterSize, strides: c.strides, pad: c.pad };
+      assert.ok(compareWithStock('MaxPool', { x }, attrs) <= TOLERANCE);
+      x.dispose();
+    });
+  }
+
+  test('matches stock with NaN and -Infinity inputs', () => {
+    const x = tf.tensor4d([NaN, 1, -Infinity, NaN, NaN, NaN, -Infinity, -Infinity], [2, 2, 2, 1]);
+    const attrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    assert.ok(compareWithStock('MaxPool', { x }, attrs) <= TOLERANCE);
+    x.dispose();
+  });
+});
+
 describe('MaxPoolGrad', () => {
   for (const [index, c] of POOL_CASES.entries()) {
     for (const ties of [false, true]) {

@@ -24,10 +24,12 @@ import { fusedConv2dKernel } from './fused-conv2d.ts';
 import { fusedDepthwiseConv2dKernel } from './fused-depthwise-conv2d.ts';
 import { fusedBatchNormKernel } from './fused-batch-norm.ts';
 import { fusedMatMulKernel } from './fused-mat-mul.ts';
+import { maxPoolKernel } from './max-pool.ts';
 import { maxPoolGradKernel } from './max-pool-grad.ts';
 import { meanKernel } from './mean.ts';
 import { padV2Kernel } from './pad-v2.ts';
 import { sumKernel } from './sum.ts';
+import { tileKernel } from './tile.ts';
 import { relu6Kernel, reluKernel, stepKernel } from './unary-elementwise.ts';
 
 /** The environment variable that selects the kernels: `fast` (the default) or `stock`. */
@@ -59,6 +61,8 @@ const FAST_KERNELS: readonly FastKernel[] = [
   meanKernel,
   padV2Kernel,
   fusedBatchNormKernel,
+  maxPoolKernel,
+  tileKernel,
 ];
 
 /** The stock kernel configs that installCpuKernels replaced, by kernel name. */
