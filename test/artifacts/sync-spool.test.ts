@@ -105,16 +105,21 @@ describe('spool and sync with PostgreSQL and s3rver', () => {
     }
 
     await server.suspend();
+    const reasons: string[] = [];
     for (const owner of owners.slice(1)) {
       for (const { name, file, content } of await trialFiles(owner.trialNumber ?? 0)) {
         const outcome = await publisher.publish({ owner, kind: 'other', name, file });
         assert.equal(outcome.status, 'spooled');
+        reasons.push(outcome.status === 'spooled' ? outcome.reason : '');
         expected.set(`${owner.trialNumber}/${name}`, content);
         // The trial's folder may be cleaned up once the trial completes; the spool keeps its own copy.
         await rm(file);
       }
     }
     store.close();
+    assert.match(reasons[0], /ECONNREFUSED/);
+    // After the first failure the publisher skips the store for a while instead of retrying for every file.
+    assert.match(reasons[1], /unreachable moments ago/);
 
     const rowsDuringOutage = await db.selectFrom('artifacts').select('trial_id').execute();
     assert.equal(rowsDuringOutage.length, first.length, 'spooled files must not be recorded yet');

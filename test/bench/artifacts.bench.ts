@@ -1,6 +1,6 @@
-// Throughput of the artifact stores and the spool for an 11 MiB file (about the
-// size of a MobileNetV2 alpha 0.35 model with its head): local folder, s3rver on
-// loopback with one PUT and with 5 MiB multipart parts, and a spool write.
+// Measures the artifact stores and the spool with an 11 MiB file, just over two
+// 5 MiB multipart parts. It covers the local folder, s3rver on loopback with one
+// PUT and with 5 MiB parts, and a spool write.
 // Target: a trial's files (about 10 MiB) stored in under 1 s on loopback.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
