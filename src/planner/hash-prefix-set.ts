@@ -27,9 +27,9 @@ export class HashPrefixSet {
 
   /** Adds the hash (hex, at least 16 digits); returns false when it was already present. */
   add(hexHash: string): boolean {
-    const high = Number.parseInt(hexHash.slice(0, 8), 16) >>> 0;
+    const high = hexWord(hexHash, 0);
     // The low word is never 0, so 0 can mark an empty slot.
-    const low = (Number.parseInt(hexHash.slice(8, 16), 16) | 1) >>> 0;
+    const low = (hexWord(hexHash, 8) | 1) >>> 0;
     if (!this.insert(high, low)) {
       return false;
     }
@@ -41,8 +41,8 @@ export class HashPrefixSet {
   }
 
   has(hexHash: string): boolean {
-    const high = Number.parseInt(hexHash.slice(0, 8), 16) >>> 0;
-    const low = (Number.parseInt(hexHash.slice(8, 16), 16) | 1) >>> 0;
+    const high = hexWord(hexHash, 0);
+    const low = (hexWord(hexHash, 8) | 1) >>> 0;
     const mask = this.high.length - 1;
     for (let slot = (high ^ low) & mask; ; slot = (slot + 1) & mask) {
       if (this.low[slot] === 0) {
@@ -79,4 +79,16 @@ export class HashPrefixSet {
       }
     }
   }
+}
+
+// Decodes 8 lowercase hex digits at `start` into an unsigned 32-bit word, without
+// the substring that parseInt would need.
+function hexWord(hex: string, start: number): number {
+  let word = 0;
+  for (let i = start; i < start + 8; i++) {
+    const code = hex.charCodeAt(i);
+    // '0'-'9' are 48-57, 'a'-'f' are 97-102.
+    word = (word << 4) | (code <= 57 ? code - 48 : code - 87);
+  }
+  return word >>> 0;
 }
