@@ -1,7 +1,7 @@
 /**
  * A set of config hashes that keeps only the first 64 bits of each, in typed
- * arrays, so that deduplicating a million-point grid costs about 16 MB instead
- * of the ~100 MB of a Set of hex strings.
+ * arrays, so that deduplicating a million-point grid costs 16 MB, where a Set
+ * of a million 64-character strings would take an estimated 100 MB.
  *
  * NOTE: two different configs whose sha256 share the first 64 bits would be
  * taken as duplicates. For n configs the chance is about n² / 2^65, which is
