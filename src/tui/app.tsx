@@ -1,5 +1,5 @@
 import { Box, Text, useInput, type Key } from 'ink';
-import { useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { CancelOutcome } from './cancel-trial.ts';
 import { ColorContext, useTint } from './components/color.ts';
 import { Header } from './components/Header.tsx';
@@ -55,6 +55,56 @@ const cancelMessages: Record<CancelOutcome, (number: number) => string> = {
   'already-finished': (number) => `trial #${number} had already ended; nothing to cancel`,
 };
 
+const noKey: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+function keyOf(char: string): Key {
+  return { ...noKey, return: char === '\r' || char === '\n', shift: /[A-Z]/.test(char) };
+}
+
+function replayKeys(chars: string[], handle: (char: string) => void): void {
+  const [first, ...rest] = chars;
+  if (first === undefined) {
+    return;
+  }
+  handle(first);
+  setImmediate(() => replayKeys(rest, handle));
+}
+
+/**
+ * useState plus a ref that the setter updates at once, for event handlers
+ * that run again before React has re-rendered.
+ */
+function useSyncedState<T>(initial: T): [T, (value: T) => void, { readonly current: T }] {
+  const [value, setValue] = useState(initial);
+  const ref = useRef(initial);
+  const set = useCallback((next: T) => {
+    ref.current = next;
+    setValue(next);
+  }, []);
+  return [value, set, ref];
+}
+
 /** The live screen: header, leaderboard or trial detail, and the key line. */
 export function App(props: AppProps) {
   return (
@@ -74,12 +124,13 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
 
   const [sortMode, setSortMode] = useState<SortMode>('accuracy');
   const [filter, setFilter] = useState<StateFilter>('all');
-  const [selectedId, setSelectedId] = useState<string | null>(null);
-  const [detailId, setDetailId] = useState<string | null>(null);
+  const [selectedId, setSelectedId, selectedIdRef] = useSyncedState<string | null>(null);
+  const [detailId, setDetailId, detailIdRef] = useSyncedState<string | null>(null);
   const [detailOffset, setDetailOffset] = useState(0);
-  const [prompt, setPrompt] = useState<Prompt | null>(null);
+  const [prompt, setPrompt, promptRef] = useSyncedState<Prompt | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const offsetRef = useRef(0);
+  const detailMaxOffsetRef = useRef(0);
 
   const trials = snapshot?.trials ?? [];
   const ranking = snapshot?.sweep.ranking ?? [];
@@ -119,8 +170,27 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
   // Ink re-subscribes the input handler in an effect that can run after the
   // next key arrives, so the handler reads this render's state through a ref.
   const handleKeyRef = useRef<(input: string, key: Key) => void>(() => undefined);
-  useInput((input, key) => handleKeyRef.current(input, key));
+  useInput((input, key) => {
+    // Ink passes keys that arrive in one read ("j\r" typed fast, or sent by
+    // tmux) as one string. Replay them one at a time, a tick apart, so each
+    // key sees the state the previous one produced.
+    if (input.length > 1 && !key.ctrl && !key.meta) {
+      replayKeys([...input], (char) => handleKeyRef.current(char, keyOf(char)));
+      return;
+    }
+    handleKeyRef.current(input, key);
+  });
   handleKeyRef.current = (input, key) => {
+    // Keys can arrive faster than renders: read what earlier keys chose from
+    // the refs, not from this render's values.
+    const prompt = promptRef.current;
+    const detailOpen = detailIdRef.current !== null;
+    let selectedIndex = shown.findIndex((trial) => trial.id === selectedIdRef.current);
+    if (selectedIndex === -1) {
+      selectedIndex = 0;
+    }
+    const selected = shown[selectedIndex] ?? null;
+
     if (key.ctrl && input === 'c') {
       onExit('interrupt');
       return;
@@ -152,15 +222,15 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
       return;
     }
 
-    if (detailTrial !== null) {
+    if (detailOpen) {
       if (key.escape || key.return || input === 'q' || key.backspace || key.leftArrow) {
         setDetailId(null);
       } else if (key.downArrow || input === 'j') {
-        setDetailOffset((value) => value + 1);
+        setDetailOffset((value) => Math.min(detailMaxOffsetRef.current, value + 1));
       } else if (key.upArrow || input === 'k') {
         setDetailOffset((value) => Math.max(0, value - 1));
       } else if (key.pageDown || input === ' ') {
-        setDetailOffset((value) => value + (height - 1));
+        setDetailOffset((value) => Math.min(detailMaxOffsetRef.current, value + (height - 1)));
       } else if (key.pageUp) {
         setDetailOffset((value) => Math.max(0, value - (height - 1)));
       }
@@ -249,6 +319,7 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
   let body: React.ReactNode;
   if (detailTrial !== null) {
     const maxOffset = Math.max(0, detailLines(detailTrial, detail, columns, tint).length - listHeight - 1);
+    detailMaxOffsetRef.current = maxOffset;
     body = <TrialDetailView trial={detailTrial} detail={detail} width={columns} height={listHeight + 1} offset={Math.min(detailOffset, maxOffset)} />;
   } else {
     body = (

@@ -100,7 +100,12 @@ export async function runTui(options: RunTuiOptions): Promise<TuiSession> {
       exitOnCtrlC: false,
       patchConsole: false,
       maxFps: 10,
-      incrementalRendering: true,
+      // NOTE: Ink 6.8's incremental mode moves the cursor one line too few
+      // when the frame ends in a newline (any frame shorter than the
+      // terminal), which garbled the screen in tmux. Full frames go out in
+      // one synchronized update (DEC mode 2026), so supporting terminals
+      // show no flicker; others may flicker once per changed frame.
+      incrementalRendering: false,
     },
   );
 

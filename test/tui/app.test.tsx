@@ -115,6 +115,15 @@ describe('keys', () => {
     assert.match(frame, /accuracy per epoch/);
   });
 
+  test('keys in one read apply in order', async () => {
+    const app = await renderApp();
+    app.stdin.write('jj\r');
+    const frame = await waitForFrame(app.lastFrame, (text) => text.includes('accuracy per epoch'));
+    app.unmount();
+
+    assert.match(frame, /trial #1 COMPLETE \(baseline\)/);
+  });
+
   test('detail shows curves and epoch table', async () => {
     const app = await renderApp();
     app.stdin.write(keys.enter);

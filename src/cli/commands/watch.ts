@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError } from '../../errors.ts';
+import { ExitCode, InputError } from '../../errors.ts';
 import { openDatabase } from '../../storage/database.ts';
 import { colorEnabled, runPlainWatch } from '../../tui/plain-reporter.ts';
 import { runTui, shouldUseTui } from '../../tui/run-tui.tsx';
@@ -36,7 +36,9 @@ export function registerWatchCommand(program: Command): void {
       try {
         if (shouldUseTui({ noTui: !options.tui })) {
           const session = await runTui({ db: handle.db, url: handle.url, sweepName, mode: 'watch', pollMs });
-          await session.exited;
+          if ((await session.exited) === 'interrupt') {
+            process.exitCode = ExitCode.interrupted;
+          }
           return;
         }
 
