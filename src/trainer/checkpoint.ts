@@ -71,11 +71,10 @@ export async function saveCheckpoint(
   const path = join(dir, folder);
   mkdirSync(path, { recursive: true });
 
-  const names = weightNames(model);
-  await writeWeights(join(path, 'model'), model.getWeights().map((tensor, i) => ({ name: names[i], tensor })));
+  await writeWeights(join(path, 'model'), namedInStructuralOrder(model, model.getWeights()));
   await writeWeights(join(path, 'optimizer'), await optimizer.getWeights());
   if (bestWeights !== undefined) {
-    await writeWeights(join(path, 'best'), bestWeights.map((tensor, i) => ({ name: names[i], tensor })));
+    await writeWeights(join(path, 'best'), namedInStructuralOrder(model, bestWeights));
   }
 
   const full: CheckpointState = { ...state, version: FORMAT_VERSION, folder, has_best_weights: bestWeights !== undefined };
@@ -136,31 +135,57 @@ export function clearCheckpoint(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+type LayerVariable = tf.LayersModel['weights'][number];
+
 /**
- * Returns a name for each of `model.weights`. Names are the variables' original
- * names (`layer/kernel`), which stay the same when the model is built again,
- * whereas positions change with what is trainable and the variables' own
- * names get `_1` suffixes when a process builds the same model twice.
+ * Lists a model's weight variables layer by layer, descending into nested
+ * models. Unlike `model.weights`, whose order puts trainable weights first and
+ * so changes when layers are frozen or unfrozen, this order depends only on the
+ * architecture; and unlike variable names, it does not change when a process
+ * builds the same model twice (auto-generated layer names get new numbers).
  */
-function weightNames(model: tf.LayersModel): string[] {
-  const names = model.weights.map((weight) => weight.originalName);
-  if (new Set(names).size !== names.length) {
-    // Duplicate original names: fall back to positions, which hold as long as trainability matches.
-    return names.map((_, i) => `#${i}`);
-  }
-  return names;
+function structuralWeights(model: tf.LayersModel): LayerVariable[] {
+  const seen = new Set<number>();
+  const variables: LayerVariable[] = [];
+  const visit = (layers: tf.layers.Layer[]): void => {
+    for (const layer of layers) {
+      if (layer instanceof tf.LayersModel) {
+        visit(layer.layers);
+        continue;
+      }
+      for (const variable of layer.weights) {
+        if (!seen.has(variable.id)) {
+          seen.add(variable.id);
+          variables.push(variable);
+        }
+      }
+    }
+  };
+  visit(model.layers);
+  return variables;
 }
 
+/** Names weights by their structural position, `w0`, `w1`, …, with tensors taken in `model.weights` order. */
+function namedInStructuralOrder(model: tf.LayersModel, tensors: readonly tf.Tensor[]): NamedTensor[] {
+  const position = new Map(model.weights.map((variable, index) => [variable.id, index]));
+  return structuralWeights(model).map((variable, index) => ({ name: `w${index}`, tensor: tensors[position.get(variable.id) ?? -1] }));
+}
+
+/** Puts decoded structural weights back into `model.weights` order, checking count and shapes. */
 function orderedLike(model: tf.LayersModel, map: DecodedWeights, what: string): tf.Tensor[] {
-  const names = weightNames(model);
-  const missing = names.filter((name) => map.tensors[name] === undefined);
-  if (missing.length > 0 || names.length !== map.order.length) {
-    for (const tensor of Object.values(map.tensors)) {
-      tensor.dispose();
-    }
-    throw new Error(`the checkpoint's ${what} do not fit the model: ${map.order.length} stored, ${names.length} in the model, missing ${missing.slice(0, 3).join(', ')}`);
+  const variables = structuralWeights(model);
+  const mismatch = variables.findIndex((variable, index) => {
+    const tensor = map.tensors[`w${index}`];
+    return tensor === undefined || tensor.shape.join('x') !== variable.shape.join('x');
+  });
+  if (mismatch !== -1 || variables.length !== map.order.length) {
+    tf.dispose(Object.values(map.tensors));
+    const where = mismatch === -1 ? '' : `, first mismatch at ${variables[mismatch].originalName}`;
+    throw new Error(`the checkpoint's ${what} do not fit the model: ${map.order.length} stored, ${variables.length} in the model${where}`);
   }
-  return names.map((name) => map.tensors[name]);
+
+  const byId = new Map(variables.map((variable, index) => [variable.id, map.tensors[`w${index}`]]));
+  return model.weights.map((variable) => byId.get(variable.id) as tf.Tensor);
 }
 
 interface DecodedWeights {
