@@ -40,9 +40,13 @@ const sha256MetadataKey = 'sha256';
 
 /**
  * Artifact store on S3 or an S3-compatible server (MinIO, s3rver, Ceph, R2).
- * Files at least `partSize` bytes long go up as multipart uploads; a failed
- * one is aborted so its parts do not linger. Every operation is retried after
+ * Files larger than `partSize` go up as multipart uploads, and a failed one is
+ * aborted so its parts do not linger. Every operation is retried after
  * transient errors.
+ *
+ * NOTE: a retry repeats the whole operation, so a multipart upload that loses
+ * one part sends every part again; per-part retries would need the SDK's own
+ * retry strategy, which is turned off here so that each retry is logged.
  */
 export class S3ArtifactStore implements ArtifactStore {
   readonly location: { kind: 's3'; bucket: string; prefix: string };
