@@ -211,8 +211,8 @@ async function downloadArtifacts(rows: readonly ArtifactRecord[], outDir: string
 
 /**
  * Splits a recorded name into path segments below the output folder. Plain
- * segments are kept as they are, so `model/model.json` lands in `model/`;
- * a segment that could leave the folder (`..`, a backslash, a NUL or an empty
+ * segments are kept as they are, so `model/model.json` lands in `model/`.
+ * A segment that could leave the folder (`..`, a backslash, a NUL or an empty
  * one) is percent-encoded the way keys are.
  */
 function localPathSegments(name: string): string[] {
