@@ -55,6 +55,9 @@ export function renderValue(value: unknown): string {
   if (value === undefined) {
     return 'nothing';
   }
+  if (value === null) {
+    return 'an empty value';
+  }
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
