@@ -18,9 +18,16 @@ export interface Evaluation {
 /**
  * Runs the model in inference mode over a split, batch by batch, and returns the
  * mean cross-entropy, the accuracy and the predicted classes. Checks `signal`
- * between batches.
+ * between batches. With `inputs`, the model's inputs come from it (cached
+ * activations of a frozen part) instead of the split's images.
  */
-export async function evaluateSplit(model: tf.LayersModel, split: ImageSplit, batchSize: number, signal?: AbortSignal): Promise<Evaluation> {
+export async function evaluateSplit(
+  model: tf.LayersModel,
+  split: ImageSplit,
+  batchSize: number,
+  signal?: AbortSignal,
+  inputs?: (positions: Uint32Array) => tf.Tensor[],
+): Promise<Evaluation> {
   const count = split.indices.length;
   const labels = new Int32Array(count);
   const predictions = new Int32Array(count);
@@ -33,8 +40,8 @@ export async function evaluateSplit(model: tf.LayersModel, split: ImageSplit, ba
     throwIfAborted(signal);
     const batchLabels = labelBatch(split, positions);
     const probabilities = tf.tidy(() => {
-      const images = imageBatch(split, positions);
-      return model.predict(images) as tf.Tensor2D;
+      const batch = inputs === undefined ? [imageBatch(split, positions)] : inputs(positions);
+      return model.predict(batch.length === 1 ? batch[0] : batch) as tf.Tensor2D;
     });
     const values = await probabilities.data();
     probabilities.dispose();

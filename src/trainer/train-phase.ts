@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerName, PhaseConfig, TrainingConfig } from '../spec/trial-config.ts';
+import type { AugmentationConfig, OptimizerName, PhaseConfig, TrainingConfig } from '../spec/trial-config.ts';
 import { augmentImages, isAugmenting } from './augmentation.ts';
 import { allPositions, batchPositions, batchShape, imageValues, labelBatch, oneHotBatch } from './batches.ts';
 import { saveCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 import type { Cifar10Splits } from './datasets/cifar10.ts';
 import { EarlyStopping } from './early-stopping.ts';
 import { evaluateSplit, throwIfAborted } from './evaluate.ts';
+import type { PhaseInputs } from './feature-cache/feature-inputs.ts';
 import { resetDropoutStreams } from './models/seeded-dropout.ts';
-import { createRandom, deriveSeed, shuffleInPlace } from './random.ts';
+import { createRandom, deriveSeed, shuffleInPlace, type Random } from './random.ts';
 import type { EpochMetrics, PhaseName, PhaseSummary, TrainRequest } from './types.ts';
 
 /** Stream numbers that keep the seeded draws of shuffling, augmentation and dropout apart. */
@@ -32,6 +33,8 @@ export interface PhaseRun {
   summaries: PhaseSummary[];
   /** A checkpoint taken inside this phase, to continue after its last epoch. */
   resume?: LoadedCheckpoint;
+  /** Cached activations of the frozen part: the phase then trains and validates `inputs.model` on them. */
+  inputs?: PhaseInputs;
 }
 
 /** Creates a TensorFlow.js optimizer from a sweep file's name and learning rate. */
@@ -63,7 +66,9 @@ export function countTrainableParams(model: tf.LayersModel): number {
 export async function runPhase(run: PhaseRun): Promise<PhaseSummary> {
   const { model, config, training, data, request } = run;
   const optimizer = createOptimizer(config.optimizer, config.learning_rate);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  // The trainable part shares its weights with `model`, so `model` is what checkpoints and early stopping keep.
+  const trainedModel = run.inputs?.model ?? model;
+  trainedModel.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const trainableParams = countTrainableParams(model);
   const earlyStopping = config.early_stopping === undefined ? undefined : new EarlyStopping(config.early_stopping);
   const log = request.onLog ?? (() => undefined);
@@ -93,7 +98,7 @@ export async function runPhase(run: PhaseRun): Promise<PhaseSummary> {
     for (let epoch = firstEpoch; epoch <= config.max_epochs; epoch++) {
       const epochStart = performance.now();
       const trained = await trainEpoch(run, epoch);
-      const validation = await evaluateSplit(model, data.validation, training.batch_size, request.signal);
+      const validation = await evaluateSplit(trainedModel, data.validation, training.batch_size, request.signal, run.inputs?.validation);
       const epochSeconds = (performance.now() - epochStart) / 1000;
       seconds += epochSeconds;
       trainSeconds += trained.seconds;
@@ -202,15 +207,13 @@ async function trainEpoch(run: PhaseRun, epoch: number): Promise<EpochTraining> 
   const start = performance.now();
   for (const positions of batchPositions(order, training.batch_size)) {
     throwIfAborted(request.signal);
-    const shape = batchShape(positions.length);
-    const values = imageValues(data.train, positions);
-    const inputs = tf.tensor4d(augmentation === undefined ? values : augmentImages(values, shape, augmentation, augmentRandom), shape);
+    const inputs = run.inputs === undefined ? [imageInputs(run, positions, augmentation, augmentRandom)] : run.inputs.train(positions);
     const targets = oneHotBatch(labelBatch(data.train, positions), run.classes);
     let result: number | number[];
     try {
-      result = await model.trainOnBatch(inputs, targets);
+      result = await (run.inputs?.model ?? model).trainOnBatch(inputs.length === 1 ? inputs[0] : inputs, targets);
     } finally {
-      inputs.dispose();
+      tf.dispose(inputs);
       targets.dispose();
     }
     const [loss, accuracy] = Array.isArray(result) ? result : [result, Number.NaN];
@@ -220,4 +223,10 @@ async function trainEpoch(run: PhaseRun, epoch: number): Promise<EpochTraining> 
   }
   const seconds = (performance.now() - start) / 1000;
   return { loss: lossSum / images, accuracy: accuracySum / images, images, seconds };
+}
+
+function imageInputs(run: PhaseRun, positions: Uint32Array, augmentation: AugmentationConfig | undefined, augmentRandom: Random): tf.Tensor4D {
+  const shape = batchShape(positions.length);
+  const values = imageValues(run.data.train, positions);
+  return tf.tensor4d(augmentation === undefined ? values : augmentImages(values, shape, augmentation, augmentRandom), shape);
 }

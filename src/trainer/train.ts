@@ -9,6 +9,7 @@ import { classificationReport, confusionMatrix } from './classification-report.t
 import { loadCifar10 } from './datasets/cifar10.ts';
 import { monitoredField } from './early-stopping.ts';
 import { evaluateSplit, throwIfAborted } from './evaluate.ts';
+import { featureCacheSettings, prepareFeatureInputs, type PhaseInputs } from './feature-cache/feature-inputs.ts';
 import { saveModel } from './model-io.ts';
 import type { BuiltModel } from './models/model-builder.ts';
 import { buildModel } from './models/registry.ts';
@@ -40,6 +41,7 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
   const log = request.onLog ?? (() => undefined);
   const phases = planPhases(config, log);
   checkTrainingConfig(config, phases);
+  const featureCache = featureCacheSettings();
 
   const backend = await selectBackend();
   const kernels = backend.cpuKernels.length > 0 ? `, faster cpu kernels: ${backend.cpuKernels.join(', ')}` : '';
@@ -71,6 +73,7 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
     const history: EpochMetrics[] = resumed === undefined ? [] : [...resumed.state.history];
     const summaries: PhaseSummary[] = resumed === undefined ? [] : [...resumed.state.summaries];
     let weightsRestored = false;
+    let lastInputs: PhaseInputs | undefined;
 
     for (const [phaseIndex, phase] of phases.entries()) {
       if (summaries.some((summary) => summary.phase === phase.name)) {
@@ -84,6 +87,17 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
         weightsRestored = true;
       }
       const resumeHere = resumed !== undefined && resumed.state.phase === phase.name && !resumed.state.phase_done ? resumed : undefined;
+      // Phases whose frozen part is cached train on its stored activations instead of the images.
+      lastInputs = await prepareFeatureInputs({
+        model: built.model,
+        data,
+        augmentation: config.training.augmentation,
+        batchSize: config.training.batch_size,
+        includeTest: phaseIndex === phases.length - 1,
+        settings: featureCache,
+        signal: request.signal,
+        onLog: log,
+      });
 
       const summary = await runPhase({
         phase: phase.name,
@@ -98,6 +112,7 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
         history,
         summaries,
         resume: resumeHere,
+        inputs: lastInputs,
       });
       summaries.push(summary);
     }
@@ -107,7 +122,7 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
     }
 
     throwIfAborted(request.signal);
-    const test = await evaluateSplit(built.model, data.test, config.training.batch_size, request.signal);
+    const test = await evaluateSplit(lastInputs?.model ?? built.model, data.test, config.training.batch_size, request.signal, lastInputs?.test);
     const report = classificationReport(confusionMatrix(test.labels, test.predictions, classes), data.classNames);
 
     mkdirSync(request.outputDir, { recursive: true });
