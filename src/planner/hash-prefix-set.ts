@@ -1,6 +1,6 @@
 /**
- * A set of config hashes that keeps only the first 64 bits of each, in typed
- * arrays, so that deduplicating a million-point grid costs 16 MB, where a Set
+ * A set of config hashes that keeps only the first 64 bits of each, in one typed
+ * array, so that deduplicating a million-point grid costs 16 MB, where a Set
  * of a million 64-character strings would take an estimated 100 MB.
  *
  * NOTE: two different configs whose sha256 share the first 64 bits would be
@@ -8,17 +8,19 @@
  * 3e-8 for a million.
  */
 export class HashPrefixSet {
-  private high: Uint32Array;
-  private low: Uint32Array;
+  // Slot i holds the high word at 2i and the low word at 2i + 1, so that one probe
+  // touches one cache line.
+  private words: Uint32Array;
+  private slots: number;
   private count = 0;
 
   constructor(initialCapacity = 1024) {
-    let capacity = 16;
-    while (capacity < initialCapacity * 2) {
-      capacity *= 2;
+    let slots = 16;
+    while (slots < initialCapacity * 2) {
+      slots *= 2;
     }
-    this.high = new Uint32Array(capacity);
-    this.low = new Uint32Array(capacity);
+    this.slots = slots;
+    this.words = new Uint32Array(slots * 2);
   }
 
   get size(): number {
@@ -34,7 +36,7 @@ export class HashPrefixSet {
       return false;
     }
     this.count += 1;
-    if (this.count * 2 > this.high.length) {
+    if (this.count * 2 > this.slots) {
       this.grow();
     }
     return true;
@@ -43,39 +45,42 @@ export class HashPrefixSet {
   has(hexHash: string): boolean {
     const high = hexWord(hexHash, 0);
     const low = (hexWord(hexHash, 8) | 1) >>> 0;
-    const mask = this.high.length - 1;
+    const words = this.words;
+    const mask = this.slots - 1;
     for (let slot = (high ^ low) & mask; ; slot = (slot + 1) & mask) {
-      if (this.low[slot] === 0) {
+      const storedLow = words[slot * 2 + 1];
+      if (storedLow === 0) {
         return false;
       }
-      if (this.low[slot] === low && this.high[slot] === high) {
+      if (storedLow === low && words[slot * 2] === high) {
         return true;
       }
     }
   }
 
   private insert(high: number, low: number): boolean {
-    const mask = this.high.length - 1;
+    const words = this.words;
+    const mask = this.slots - 1;
     for (let slot = (high ^ low) & mask; ; slot = (slot + 1) & mask) {
-      if (this.low[slot] === 0) {
-        this.high[slot] = high;
-        this.low[slot] = low;
+      const storedLow = words[slot * 2 + 1];
+      if (storedLow === 0) {
+        words[slot * 2] = high;
+        words[slot * 2 + 1] = low;
         return true;
       }
-      if (this.low[slot] === low && this.high[slot] === high) {
+      if (storedLow === low && words[slot * 2] === high) {
         return false;
       }
     }
   }
 
   private grow(): void {
-    const oldHigh = this.high;
-    const oldLow = this.low;
-    this.high = new Uint32Array(oldHigh.length * 2);
-    this.low = new Uint32Array(oldLow.length * 2);
-    for (let i = 0; i < oldLow.length; i++) {
-      if (oldLow[i] !== 0) {
-        this.insert(oldHigh[i], oldLow[i]);
+    const old = this.words;
+    this.slots *= 2;
+    this.words = new Uint32Array(this.slots * 2);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] !== 0) {
+        this.insert(old[i], old[i + 1]);
       }
     }
   }

@@ -121,7 +121,7 @@ export class TrialPlan implements Iterable<PlannedTrial> {
       }
       assignment.accepted();
       accepted += 1;
-      if (existing.has(hash)) {
+      if (existing.size > 0 && existing.has(hash)) {
         summary.existing += 1;
         continue;
       }
