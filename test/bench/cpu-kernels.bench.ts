@@ -10,6 +10,7 @@
 // Models: the reference simple CNN (batch 128 of 32×32×3), and the MobileNetV2 α 0.35
 // transfer model at 96×96 with its last 20 base layers unfrozen (batch 128 of CIFAR-sized
 // 32×32×3 images resized inside the model). Inputs are random; speed does not depend on them.
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../src/spec/trial-config.ts';
@@ -118,17 +119,23 @@ async function benchModel(spec: BenchModel, kernels: 'fast' | 'stock', batches: 
   await model.trainOnBatch(x, y);
   const warmSeconds = (performance.now() - warmStart) / 1000;
 
+  // Wall-clock rates are what a user sees; rates per CPU-second of this process (user +
+  // system) vary less when other processes share the cores.
   const rates: number[] = [];
+  const cpuRates: number[] = [];
   for (let i = 0; i < batches; i++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     await model.trainOnBatch(x, y);
+    const cpu = process.cpuUsage(cpuStart);
     rates.push(BATCH / ((performance.now() - start) / 1000));
+    cpuRates.push(BATCH / ((cpu.user + cpu.system) / 1e6));
   }
-  const best = rates.length > 0 ? Math.max(...rates) : BATCH / warmSeconds;
-  const middle = rates.length > 0 ? median(rates) : BATCH / warmSeconds;
+  const summary = (values: number[]): string =>
+    values.length === 0 ? 'none timed' : `best ${Math.max(...values).toFixed(1)}, median ${median(values).toFixed(1)}`;
   console.log(
-    `${spec.name} | ${kernels} | warm-up batch ${warmSeconds.toFixed(1)} s | ` +
-      `images/s best ${best.toFixed(1)}, median ${middle.toFixed(1)} over ${rates.length} batches of ${BATCH}`,
+    `${spec.name} | ${kernels} | warm-up batch ${warmSeconds.toFixed(1)} s | images/s ${summary(rates)} | ` +
+      `images per CPU-second ${summary(cpuRates)} | ${rates.length} batches of ${BATCH} | load average ${loadavg()[0].toFixed(1)}`,
   );
 
   if (profile) {

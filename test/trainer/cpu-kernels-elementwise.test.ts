@@ -44,7 +44,7 @@ describe('binary elementwise kernels', () => {
 describe('unary elementwise kernels', () => {
   const withSpecials = (): tf.Tensor => tf.tensor([-2, -0.5, 0, 0.5, 3, 7, NaN, -Infinity, Infinity], [3, 3]);
 
-  for (const kernelName of ['Relu', 'Relu6']) {
+  for (const kernelName of ['Relu', 'Relu6', 'Sqrt']) {
     test(`${kernelName} matches stock`, () => {
       const x = withSpecials();
       assert.ok(compareWithStock(kernelName, { x }, {}) <= TOLERANCE);

@@ -47,17 +47,30 @@ export function isPointwise(g: ConvGeometry): boolean {
 }
 
 /**
- * Writes im2col rows for output pixels [firstRow, firstRow + rows) (pixels flattened over
- * batch, output row and output column) into `cols`, row r at `cols[r * depth]` with
- * depth = filterHeight * filterWidth * inChannels ordered (filter row, filter column, channel)
- * like an HWIO filter. Taps that fall in the padding are zero.
+ * Writes the im2col matrix of output pixels [firstRow, firstRow + rows) straight into the
+ * 4-line panels that multiplyPanels reads (see packPanels), skipping a separate packing
+ * pass. With `pixelLines` the panels' lines are pixels and their depth the
+ * fh * fw * inChannels taps (the left operand of a forward convolution); otherwise the
+ * lines are taps and the depth is pixels (the left operand of the filter gradient).
+ * Padding taps and the unused lines of the last panel are zero.
  */
-export function im2col(x: Float32Array, g: ConvGeometry, firstRow: number, rows: number, cols: Float32Array): void {
+export function im2colPanels(
+  x: Float32Array,
+  g: ConvGeometry,
+  firstRow: number,
+  rows: number,
+  out: Float32Array,
+  pixelLines: boolean,
+): void {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth } = g;
   const depth = filterHeight * filterWidth * inChannels;
   const rowFloats = inWidth * inChannels;
   const imageFloats = inHeight * rowFloats;
   const pixelsPerImage = outHeight * outWidth;
+  // Distance between consecutive taps of one pixel, and the position of tap 0 of pixel r.
+  // With tap lines, tap t sits at ((t >> 2) * rows + r) * 4 + (t & 3): a step of 1 within
+  // a group of 4 taps and a jump to the next panel after it.
+  const panelFloats = rows * 4;
 
   for (let r = 0; r < rows; r++) {
     const pixel = firstRow + r;
@@ -68,35 +81,52 @@ export function im2col(x: Float32Array, g: ConvGeometry, firstRow: number, rows:
     const iy0 = oy * g.strideHeight - g.padTop;
     const ix0 = ox * g.strideWidth - g.padLeft;
     const imageBase = b * imageFloats;
-    let o = r * depth;
+    let tap = 0;
 
     for (let fy = 0; fy < filterHeight; fy++) {
       const iy = iy0 + fy * g.dilationHeight;
-      if (iy < 0 || iy >= inHeight) {
-        cols.fill(0, o, o + filterWidth * inChannels);
-        o += filterWidth * inChannels;
-        continue;
-      }
+      const rowInside = iy >= 0 && iy < inHeight;
       const rowBase = imageBase + iy * rowFloats;
       for (let fx = 0; fx < filterWidth; fx++) {
         const ix = ix0 + fx * g.dilationWidth;
-        if (ix < 0 || ix >= inWidth) {
-          for (let ci = 0; ci < inChannels; ci++) {
-            cols[o + ci] = 0;
+        const inside = rowInside && ix >= 0 && ix < inWidth;
+        const s = rowBase + ix * inChannels;
+        if (pixelLines) {
+          let o = ((r >> 2) * depth + tap) * 4 + (r & 3);
+          for (let ci = 0; ci < inChannels; ci++, o += 4) {
+            out[o] = inside ? x[s + ci] : 0;
           }
         } else {
-          const s = rowBase + ix * inChannels;
           for (let ci = 0; ci < inChannels; ci++) {
-            cols[o + ci] = x[s + ci];
+            const t = tap + ci;
+            out[(t >> 2) * panelFloats + r * 4 + (t & 3)] = inside ? x[s + ci] : 0;
           }
         }
-        o += inChannels;
+        tap += inChannels;
+      }
+    }
+  }
+
+  if (pixelLines) {
+    for (let r = rows; r % 4 !== 0; r++) {
+      for (let t = 0, o = ((r >> 2) * depth) * 4 + (r & 3); t < depth; t++, o += 4) {
+        out[o] = 0;
+      }
+    }
+  } else {
+    for (let t = depth; t % 4 !== 0; t++) {
+      for (let r = 0; r < rows; r++) {
+        out[(t >> 2) * panelFloats + r * 4 + (t & 3)] = 0;
       }
     }
   }
 }
 
-/** Adds im2col rows back into an NHWC image gradient `dx`: the transpose of im2col. */
+/**
+ * Adds im2col rows (row r at `cols[r * depth]`, taps ordered filter row, filter column,
+ * channel like an HWIO filter) for output pixels [firstRow, firstRow + rows) back into an
+ * NHWC image gradient `dx`: the transpose of im2col. Taps in the padding are dropped.
+ */
 export function col2imAdd(cols: Float32Array, g: ConvGeometry, firstRow: number, rows: number, dx: Float32Array): void {
   const { inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth } = g;
   const depth = filterHeight * filterWidth * inChannels;

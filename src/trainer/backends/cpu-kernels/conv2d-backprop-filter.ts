@@ -1,5 +1,5 @@
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs';
-import { im2col, isPointwise, toGeometry } from './conv-geometry.ts';
+import { im2colPanels, isPointwise, toGeometry } from './conv-geometry.ts';
 import { type CpuBackend, type FastKernel, type KernelArgs, float32Values, isChannelsLast } from './fast-kernel.ts';
 import { multiplyPanels, packPanels, PANEL } from './gemm.ts';
 import { scratch, ScratchSlot } from './scratch.ts';
@@ -41,15 +41,13 @@ function run(args: KernelArgs): TensorInfo | null {
   const lhs = scratch(ScratchSlot.LhsPanels, Math.ceil(depth / PANEL) * PANEL * chunk);
   const rhs = scratch(ScratchSlot.RhsPanels, Math.ceil(outChannels / PANEL) * PANEL * chunk);
   const pointwise = isPointwise(g);
-  const columns = pointwise ? null : scratch(ScratchSlot.Columns, chunk * depth);
 
   for (let row = 0; row < pixels; row += chunk) {
     const rows = Math.min(chunk, pixels - row);
-    if (columns === null) {
+    if (pointwise) {
       packPanels(xValues, row * depth, 1, depth, depth, rows, lhs);
     } else {
-      im2col(xValues, g, row, rows, columns);
-      packPanels(columns, 0, 1, depth, depth, rows, lhs);
+      im2colPanels(xValues, g, row, rows, lhs, false);
     }
     packPanels(dyValues, row * outChannels, 1, outChannels, outChannels, rows, rhs);
     multiplyPanels(lhs, rhs, depth, rows, outChannels, dw, 0, outChannels, true);

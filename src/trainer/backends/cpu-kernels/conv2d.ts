@@ -1,5 +1,5 @@
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs';
-import { type ConvGeometry, im2col, isPointwise, toGeometry } from './conv-geometry.ts';
+import { type ConvGeometry, im2colPanels, isPointwise, toGeometry } from './conv-geometry.ts';
 import { applyEpilogue, readEpilogue } from './epilogue.ts';
 import { type CpuBackend, type FastKernel, type KernelArgs, float32Values, isChannelsLast } from './fast-kernel.ts';
 import { lhsChunkRows, multiplyPanels, packPanels } from './gemm.ts';
@@ -24,14 +24,12 @@ export function conv2dInto(x: Float32Array, filter: Float32Array, g: ConvGeometr
   const chunkRows = lhsChunkRows(depth);
   const lhs = scratch(ScratchSlot.LhsPanels, chunkRows * depth);
   const pointwise = isPointwise(g);
-  const columns = pointwise ? null : scratch(ScratchSlot.Columns, chunkRows * depth);
   for (let row = 0; row < pixels; row += chunkRows) {
     const rows = Math.min(chunkRows, pixels - row);
-    if (columns === null) {
+    if (pointwise) {
       packPanels(x, row * depth, depth, 1, rows, depth, lhs);
     } else {
-      im2col(x, g, row, rows, columns);
-      packPanels(columns, 0, depth, 1, rows, depth, lhs);
+      im2colPanels(x, g, row, rows, lhs, true);
     }
     multiplyPanels(lhs, rhs, rows, depth, cols, out, row * cols, cols, false);
   }

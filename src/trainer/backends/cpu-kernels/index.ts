@@ -30,7 +30,7 @@ import { meanKernel } from './mean.ts';
 import { padV2Kernel } from './pad-v2.ts';
 import { sumKernel } from './sum.ts';
 import { tileKernel } from './tile.ts';
-import { relu6Kernel, reluKernel, stepKernel } from './unary-elementwise.ts';
+import { relu6Kernel, reluKernel, sqrtKernel, stepKernel } from './unary-elementwise.ts';
 
 /** The environment variable that selects the kernels: `fast` (the default) or `stock`. */
 export const CPU_KERNELS_ENV = 'SWEEP_CPU_KERNELS';
@@ -57,6 +57,7 @@ const FAST_KERNELS: readonly FastKernel[] = [
   reluKernel,
   relu6Kernel,
   stepKernel,
+  sqrtKernel,
   clipByValueKernel,
   meanKernel,
   padV2Kernel,

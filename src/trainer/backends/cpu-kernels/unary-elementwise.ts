@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { type CpuBackend, type FastKernel, type KernelArgs, float32Values } from './fast-kernel.ts';
 
-type Operator = 'relu' | 'relu6' | 'step';
+type Operator = 'relu' | 'relu6' | 'step' | 'sqrt';
 
 function runUnary(op: Operator, args: KernelArgs): TensorInfo | null {
   const backend = args.backend as CpuBackend;
@@ -26,6 +26,9 @@ function runUnary(op: Operator, args: KernelArgs): TensorInfo | null {
     case 'relu6':
       for (let i = 0; i < values.length; i++) out[i] = Math.min(Math.max(0, values[i]), 6);
       break;
+    case 'sqrt':
+      for (let i = 0; i < values.length; i++) out[i] = Math.sqrt(values[i]);
+      break;
     case 'step': {
       const negative = alpha as number;
       for (let i = 0; i < values.length; i++) {
@@ -38,7 +41,8 @@ function runUnary(op: Operator, args: KernelArgs): TensorInfo | null {
   return backend.makeTensorInfo([...x.shape], 'float32', out);
 }
 
-/** Relu, Relu6 and Step (the ReLU gradient's mask) for float32 tensors. */
+/** Relu, Relu6, Sqrt (Adam's update) and Step (the ReLU gradient's mask) for float32 tensors. */
 export const reluKernel: FastKernel = { kernelName: 'Relu', run: (args) => runUnary('relu', args) };
 export const relu6Kernel: FastKernel = { kernelName: 'Relu6', run: (args) => runUnary('relu6', args) };
 export const stepKernel: FastKernel = { kernelName: 'Step', run: (args) => runUnary('step', args) };
+export const sqrtKernel: FastKernel = { kernelName: 'Sqrt', run: (args) => runUnary('sqrt', args) };
