@@ -17,37 +17,26 @@ AS $$
   END
 $$;
 
--- An ascending sort key: the value for 'asc', its negation for 'desc', and
--- +Infinity for NULL, NaN and ±Infinity, so that those always sort last.
-CREATE OR REPLACE FUNCTION sweep_rank_key(value double precision, sort_order text) RETURNS double precision
+-- +1 for an ascending rank key and -1 for 'desc': multiplying a metric by it
+-- turns every rank key into an ascending sort.
+CREATE OR REPLACE FUNCTION sweep_order_sign(sort_order text) RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT CASE
-    WHEN NOT sweep_is_finite(value) THEN 'Infinity'::double precision
-    WHEN sort_order = 'desc' THEN -value
-    ELSE value
-  END
+  SELECT CASE sort_order WHEN 'desc' THEN -1.0::double precision ELSE 1.0::double precision END
 $$;
 
 -- A short label of a trial's augmentation settings, 'none' when it has none.
+-- STABLE because concat_ws is; a body without FROM lets PostgreSQL inline it.
 CREATE OR REPLACE FUNCTION sweep_augmentation_label(config jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
   SELECT coalesce(nullif(concat_ws(',',
-    CASE WHEN (a ->> 'horizontal_flip')::boolean THEN 'flip' END,
-    CASE WHEN (a ->> 'translation')::double precision > 0 THEN 'translation=' || (a ->> 'translation') END,
-    CASE WHEN (a ->> 'zoom')::double precision > 0 THEN 'zoom=' || (a ->> 'zoom') END,
-    CASE WHEN (a ->> 'rotation')::double precision > 0 THEN 'rotation=' || (a ->> 'rotation') END
+    CASE WHEN (config #>> '{training,augmentation,horizontal_flip}')::boolean THEN 'flip' END,
+    CASE WHEN (config #>> '{training,augmentation,translation}')::double precision > 0
+      THEN 'translation=' || (config #>> '{training,augmentation,translation}') END,
+    CASE WHEN (config #>> '{training,augmentation,zoom}')::double precision > 0
+      THEN 'zoom=' || (config #>> '{training,augmentation,zoom}') END,
+    CASE WHEN (config #>> '{training,augmentation,rotation}')::double precision > 0
+      THEN 'rotation=' || (config #>> '{training,augmentation,rotation}') END
   ), ''), 'none')
-  FROM (SELECT config -> 'training' -> 'augmentation' AS a) AS settings
-$$;
-
--- The sort key of a trial under a sweep's ranking (a JSON array of
--- {"metric", "order"}): one sweep_rank_key per rank key, in order. Arrays
--- compare element by element, so later keys break ties of earlier ones.
-CREATE OR REPLACE FUNCTION sweep_rank_keys(t trials, ranking jsonb) RETURNS double precision[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-  SELECT array_agg(sweep_rank_key(sweep_trial_metric(t, k.value ->> 'metric'), k.value ->> 'order') ORDER BY k.position)
-  FROM jsonb_array_elements(ranking) WITH ORDINALITY AS k(value, position)
 $$;

@@ -27,35 +27,25 @@ const statements: readonly string[] = [
     $$
   `,
   `
-    CREATE OR REPLACE FUNCTION sweep_rank_key(value double precision, sort_order text) RETURNS double precision
+    CREATE OR REPLACE FUNCTION sweep_order_sign(sort_order text) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-      SELECT CASE
-        WHEN NOT sweep_is_finite(value) THEN 'Infinity'::double precision
-        WHEN sort_order = 'desc' THEN -value
-        ELSE value
-      END
+      SELECT CASE sort_order WHEN 'desc' THEN -1.0::double precision ELSE 1.0::double precision END
     $$
   `,
   `
     CREATE OR REPLACE FUNCTION sweep_augmentation_label(config jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
       SELECT coalesce(nullif(concat_ws(',',
-        CASE WHEN (a ->> 'horizontal_flip')::boolean THEN 'flip' END,
-        CASE WHEN (a ->> 'translation')::double precision > 0 THEN 'translation=' || (a ->> 'translation') END,
-        CASE WHEN (a ->> 'zoom')::double precision > 0 THEN 'zoom=' || (a ->> 'zoom') END,
-        CASE WHEN (a ->> 'rotation')::double precision > 0 THEN 'rotation=' || (a ->> 'rotation') END
+        CASE WHEN (config #>> '{training,augmentation,horizontal_flip}')::boolean THEN 'flip' END,
+        CASE WHEN (config #>> '{training,augmentation,translation}')::double precision > 0
+          THEN 'translation=' || (config #>> '{training,augmentation,translation}') END,
+        CASE WHEN (config #>> '{training,augmentation,zoom}')::double precision > 0
+          THEN 'zoom=' || (config #>> '{training,augmentation,zoom}') END,
+        CASE WHEN (config #>> '{training,augmentation,rotation}')::double precision > 0
+          THEN 'rotation=' || (config #>> '{training,augmentation,rotation}') END
       ), ''), 'none')
-      FROM (SELECT config -> 'training' -> 'augmentation' AS a) AS settings
-    $$
-  `,
-  `
-    CREATE OR REPLACE FUNCTION sweep_rank_keys(t trials, ranking jsonb) RETURNS double precision[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-      SELECT array_agg(sweep_rank_key(sweep_trial_metric(t, k.value ->> 'metric'), k.value ->> 'order') ORDER BY k.position)
-      FROM jsonb_array_elements(ranking) WITH ORDINALITY AS k(value, position)
     $$
   `,
   `
@@ -63,12 +53,7 @@ const statements: readonly string[] = [
     SELECT
       t.sweep_id,
       s.name AS sweep,
-      CASE WHEN t.state = 'COMPLETE' THEN
-        rank() OVER (
-          PARTITION BY t.sweep_id, t.state = 'COMPLETE'
-          ORDER BY sweep_rank_keys(t, s.ranking)
-        )
-      END::integer AS rank,
+      ranked.rank,
       t.id AS trial_id,
       t.number,
       t.state,
@@ -100,6 +85,30 @@ const statements: readonly string[] = [
       t.finished_at
     FROM trials t
     JOIN sweeps s ON s.id = t.sweep_id
+    LEFT JOIN (
+      SELECT
+        c.id,
+        c.sweep_id,
+        rank() OVER (
+          PARTITION BY c.sweep_id
+          ORDER BY
+            CASE WHEN sweep_is_finite(k.key0) THEN k.key0 END NULLS LAST,
+            CASE WHEN sweep_is_finite(k.key1) THEN k.key1 END NULLS LAST,
+            CASE WHEN sweep_is_finite(k.key2) THEN k.key2 END NULLS LAST,
+            CASE WHEN sweep_is_finite(k.key3) THEN k.key3 END NULLS LAST
+        )::integer AS rank
+      FROM trials c
+      JOIN sweeps cs ON cs.id = c.sweep_id
+      -- Each rank key as an ascending sort value; NULL when the ranking has fewer keys.
+      CROSS JOIN LATERAL (
+        SELECT
+          sweep_trial_metric(c, cs.ranking -> 0 ->> 'metric') * sweep_order_sign(cs.ranking -> 0 ->> 'order') AS key0,
+          sweep_trial_metric(c, cs.ranking -> 1 ->> 'metric') * sweep_order_sign(cs.ranking -> 1 ->> 'order') AS key1,
+          sweep_trial_metric(c, cs.ranking -> 2 ->> 'metric') * sweep_order_sign(cs.ranking -> 2 ->> 'order') AS key2,
+          sweep_trial_metric(c, cs.ranking -> 3 ->> 'metric') * sweep_order_sign(cs.ranking -> 3 ->> 'order') AS key3
+      ) AS k
+      WHERE c.state = 'COMPLETE'
+    ) AS ranked ON ranked.id = t.id AND ranked.sweep_id = t.sweep_id
   `,
   `
     CREATE OR REPLACE VIEW summary_by_unfrozen_layers AS
@@ -191,55 +200,42 @@ const statements: readonly string[] = [
       s.status,
       s.created_at,
       s.finished_at,
-      coalesce(counts.trials, 0) AS trials,
-      coalesce(counts.waiting, 0) AS waiting,
-      coalesce(counts.running, 0) AS running,
-      coalesce(counts.complete, 0) AS complete,
-      coalesce(counts.pruned, 0) AS pruned,
-      coalesce(counts.failed, 0) AS failed,
-      coalesce(counts.cancelled, 0) AS cancelled,
-      best.trial_id AS best_trial_id,
-      best.number AS best_trial,
-      best.test_accuracy AS best_test_accuracy,
-      best.overfitting_gap AS best_overfitting_gap,
-      baseline.test_accuracy AS baseline_test_accuracy,
-      CASE WHEN sweep_is_finite(best_tuned.test_accuracy) AND sweep_is_finite(baseline.test_accuracy)
-        THEN (best_tuned.test_accuracy - baseline.test_accuracy) * 100
+      coalesce(board.trials, 0) AS trials,
+      coalesce(board.waiting, 0) AS waiting,
+      coalesce(board.running, 0) AS running,
+      coalesce(board.complete, 0) AS complete,
+      coalesce(board.pruned, 0) AS pruned,
+      coalesce(board.failed, 0) AS failed,
+      coalesce(board.cancelled, 0) AS cancelled,
+      board.best_trial_id,
+      board.best_trial,
+      board.best_test_accuracy,
+      board.best_overfitting_gap,
+      board.baseline_test_accuracy,
+      CASE WHEN sweep_is_finite(board.best_tuned_test_accuracy) AND sweep_is_finite(board.baseline_test_accuracy)
+        THEN (board.best_tuned_test_accuracy - board.baseline_test_accuracy) * 100
       END AS improvement_points
     FROM sweeps s
     LEFT JOIN LATERAL (
       SELECT
         count(*)::integer AS trials,
-        count(*) FILTER (WHERE t.state = 'WAITING')::integer AS waiting,
-        count(*) FILTER (WHERE t.state = 'RUNNING')::integer AS running,
-        count(*) FILTER (WHERE t.state = 'COMPLETE')::integer AS complete,
-        count(*) FILTER (WHERE t.state = 'PRUNED')::integer AS pruned,
-        count(*) FILTER (WHERE t.state = 'FAIL')::integer AS failed,
-        count(*) FILTER (WHERE t.state = 'CANCELLED')::integer AS cancelled
-      FROM trials t
-      WHERE t.sweep_id = s.id
-    ) AS counts ON true
-    LEFT JOIN LATERAL (
-      SELECT l.trial_id, l.number, l.test_accuracy, l.overfitting_gap
+        count(*) FILTER (WHERE l.state = 'WAITING')::integer AS waiting,
+        count(*) FILTER (WHERE l.state = 'RUNNING')::integer AS running,
+        count(*) FILTER (WHERE l.state = 'COMPLETE')::integer AS complete,
+        count(*) FILTER (WHERE l.state = 'PRUNED')::integer AS pruned,
+        count(*) FILTER (WHERE l.state = 'FAIL')::integer AS failed,
+        count(*) FILTER (WHERE l.state = 'CANCELLED')::integer AS cancelled,
+        (array_agg(l.trial_id ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_trial_id,
+        (array_agg(l.number ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_trial,
+        (array_agg(l.test_accuracy ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_test_accuracy,
+        (array_agg(l.overfitting_gap ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_overfitting_gap,
+        (array_agg(l.test_accuracy ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL AND NOT l.is_baseline))[1]
+          AS best_tuned_test_accuracy,
+        (array_agg(l.test_accuracy ORDER BY CASE WHEN sweep_is_finite(l.test_accuracy) THEN l.test_accuracy END DESC NULLS LAST, l.number)
+          FILTER (WHERE l.is_baseline AND l.state = 'COMPLETE'))[1] AS baseline_test_accuracy
       FROM leaderboard l
-      WHERE l.sweep_id = s.id AND l.rank IS NOT NULL
-      ORDER BY l.rank, l.number
-      LIMIT 1
-    ) AS best ON true
-    LEFT JOIN LATERAL (
-      SELECT l.test_accuracy
-      FROM leaderboard l
-      WHERE l.sweep_id = s.id AND l.rank IS NOT NULL AND NOT l.is_baseline
-      ORDER BY l.rank, l.number
-      LIMIT 1
-    ) AS best_tuned ON true
-    LEFT JOIN LATERAL (
-      SELECT t.test_accuracy
-      FROM trials t
-      WHERE t.sweep_id = s.id AND t.is_baseline AND t.state = 'COMPLETE'
-      ORDER BY sweep_rank_key(t.test_accuracy, 'desc'), t.number
-      LIMIT 1
-    ) AS baseline ON true
+      WHERE l.sweep_id = s.id
+    ) AS board ON true
   `,
 ];
 
@@ -258,7 +254,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP VIEW summary_by_unfrozen_layers`.execute(db);
   await sql`DROP VIEW leaderboard`.execute(db);
   await sql`DROP FUNCTION sweep_augmentation_label(jsonb)`.execute(db);
-  await sql`DROP FUNCTION sweep_rank_keys(trials, jsonb)`.execute(db);
-  await sql`DROP FUNCTION sweep_rank_key(double precision, text)`.execute(db);
+  await sql`DROP FUNCTION sweep_order_sign(text)`.execute(db);
   await sql`DROP FUNCTION sweep_trial_metric(trials, text)`.execute(db);
 }

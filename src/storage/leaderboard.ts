@@ -47,9 +47,11 @@ export async function readLeaderboard(db: Executor, sweepName: string, options: 
   if (options.limit !== undefined) {
     query = query.limit(options.limit);
   }
-  const rows = await query.execute();
-
-  const summary = await db.selectFrom('sweep_summary').selectAll().where('sweep_id', '=', sweep.id).executeTakeFirstOrThrow();
+  // Two statements at once: on a pool they run on two connections.
+  const [rows, summary] = await Promise.all([
+    query.execute(),
+    db.selectFrom('sweep_summary').selectAll().where('sweep_id', '=', sweep.id).executeTakeFirstOrThrow(),
+  ]);
   const counts: Record<TrialState, number> = {
     WAITING: summary.waiting,
     RUNNING: summary.running,

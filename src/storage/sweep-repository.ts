@@ -103,6 +103,10 @@ function checkRanking(ranking: readonly RankKey[]): void {
   if (ranking.length === 0) {
     throw new InputError('a sweep ranking needs at least one metric');
   }
+  if (ranking.length > 4) {
+    // The leaderboard view (dashboards/leaderboard.sql) orders by the first four keys.
+    throw new InputError(`a sweep ranking may have at most 4 metrics (one plus 3 tie breaks), got ${ranking.length}`);
+  }
   for (const [index, key] of ranking.entries()) {
     if (!known.includes(key.metric)) {
       throw new InputError(`ranking[${index}].metric must be one of ${known.join(', ')}, got ${JSON.stringify(key.metric)}`);
