@@ -108,18 +108,22 @@ export async function prepareFeatureInputs(options: PrepareFeatureInputsOptions)
     splits.push(['test', data.test]);
   }
 
-  const loaded = new Map<ImageRecords, FeatureEntry>();
+  // The training and validation splits index into one record set, so they share an entry.
+  const users = new Map<ImageRecords, string[]>();
   for (const [name, split] of splits) {
-    if (loaded.has(split.records) || split.indices.length === 0) {
-      continue;
+    if (split.indices.length > 0) {
+      users.set(split.records, [...(users.get(split.records) ?? []), name]);
     }
-    const key = featureKey(frozenHash, hashImageRecords(split.records));
+  }
+  const loaded = new Map<ImageRecords, FeatureEntry>();
+  for (const [records, names] of users) {
+    const key = featureKey(frozenHash, hashImageRecords(records));
     const started = performance.now();
-    const { entry, outcome } = await store.getOrCreate(key, () => computeFeatures(extractor, split.records, options.batchSize, options.signal));
+    const { entry, outcome } = await store.getOrCreate(key, () => computeFeatures(extractor, records, options.batchSize, options.signal));
     const seconds = (performance.now() - started) / 1000;
     const bytes = entry.tensors.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
-    log(`feature cache ${describeOutcome(outcome)} for the ${name} images: ${entry.count} images × ${describeCut(cut)}, ${formatBytes(bytes)}, key ${key.slice(0, 12)}, ${seconds.toFixed(1)} s`);
-    loaded.set(split.records, entry);
+    log(`feature cache ${describeOutcome(outcome)} for the ${names.join(' and ')} images: ${entry.count} images × ${describeCut(cut)}, ${formatBytes(bytes)}, key ${key.slice(0, 12)}, ${seconds.toFixed(1)} s`);
+    loaded.set(records, entry);
   }
 
   const inputsOf = (split: ImageSplit): BatchInputs => {
