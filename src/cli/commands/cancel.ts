@@ -21,6 +21,10 @@ export function registerCancelCommand(program: Command): void {
         const resolved = await resolveTarget(handle.db, target);
         if (resolved.kind === 'sweep') {
           const result = await cancelSweep(handle.db, resolved.sweepId);
+          if (result.previousStatus !== 'RUNNING') {
+            process.stdout.write(`sweep ${resolved.name} is ${result.previousStatus}, not running; nothing to cancel\n`);
+            return;
+          }
           process.stdout.write(
             `sweep ${resolved.name} cancelled: ${result.cancelled} waiting trials cancelled, ${result.requested} running trials asked to stop. ` +
               `Start it again with \`sweep start\` to resume it.\n`,
