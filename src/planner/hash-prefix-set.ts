@@ -1,14 +1,14 @@
 /**
  * A set of config hashes that keeps only the first 64 bits of each, in one typed
- * array, so that deduplicating a million-point grid costs 16 MB, where a Set
- * of a million 64-character strings would take an estimated 100 MB.
+ * array. Deduplicating a million-point grid then costs 16 MB, where a Set of a
+ * million 64-character strings would take an estimated 100 MB.
  *
  * NOTE: two different configs whose sha256 share the first 64 bits would be
  * taken as duplicates. For n configs the chance is about n² / 2^65, which is
  * 3e-8 for a million.
  */
 export class HashPrefixSet {
-  // Slot i holds the high word at 2i and the low word at 2i + 1, so that one probe
+  // Slot i stores the high word at 2i and the low word at 2i + 1, so that one probe
   // touches one cache line.
   private words: Uint32Array;
   private slots: number;

@@ -19,7 +19,7 @@ export interface SearchParameter {
   sample(random: SeededRandom): { index: number; value: ParameterValue };
 }
 
-/** The parameters of a spec, in file order. */
+/** Returns the search parameters of a spec, in file order. */
 export function searchParameters(spec: SweepSpec): SearchParameter[] {
   return Object.entries(spec.parameters).map(([name, definition]) => searchParameter(name, definition));
 }

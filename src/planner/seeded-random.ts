@@ -38,14 +38,14 @@ export class SeededRandom {
     return t;
   }
 
-  /** A float in [0, 1) with 53 random bits. */
+  /** Returns a float in [0, 1) with 53 random bits. */
   next(): number {
     const high = this.nextUint32() >>> 5; // 27 bits
     const low = this.nextUint32() >>> 6; // 26 bits
     return (high * 67_108_864 + low) / 9_007_199_254_740_992;
   }
 
-  /** An integer in [0, n). */
+  /** Returns an integer in [0, n). */
   below(n: number): number {
     return Math.floor(this.next() * n);
   }

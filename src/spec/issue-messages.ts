@@ -19,7 +19,7 @@ export type ValueRenderer = (path: FieldPath, value: unknown) => string;
 /** Returns the closest candidate to `word` when it is a likely typo, for a did-you-mean hint. */
 export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
   const list = [...candidates];
-  // An abbreviation such as val_acc for val_accuracy is closer than its edit distance says.
+  // An abbreviation such as val_acc for val_accuracy is closer than its edit distance suggests.
   const extensions = word.length >= 3 ? list.filter((candidate) => candidate.toLowerCase().startsWith(word.toLowerCase())) : [];
   if (extensions.length === 1) {
     return extensions[0];

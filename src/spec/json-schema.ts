@@ -16,7 +16,7 @@ export function sweepJsonSchema(): Record<string, unknown> {
   };
 }
 
-/** The JSON Schema as the text of sweeps/sweep.schema.json (two-space indent, final newline). */
+/** Returns the JSON Schema as the text of sweeps/sweep.schema.json (two-space indent, final newline). */
 export function sweepJsonSchemaText(): string {
   return `${JSON.stringify(sweepJsonSchema(), null, 2)}\n`;
 }

@@ -2,7 +2,7 @@ import { canonicalHash } from './canonical-json.ts';
 import type { SweepSpec } from './sweep-spec.ts';
 
 /**
- * Returns the hash of everything a spec says, except the file it was read
+ * Returns the hash of everything a spec contains, except the file it was read
  * from: two files with the same content under different names hash alike.
  */
 export function specHash(spec: SweepSpec): string {

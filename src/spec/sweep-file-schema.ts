@@ -1,8 +1,8 @@
 /**
- * The zod schema of a sweep file. One builder makes both variants: the plain
+ * The zod schema of a sweep file. One builder makes two variants. The plain
  * schema validates a file after every `${name}` reference has been replaced by
- * a parameter value, and the variant with references accepted is the source of
- * the JSON Schema that editors use for completion (`sweep schema`).
+ * a parameter value. The variant that accepts references is the source of the
+ * JSON Schema that editors use for completion (`sweep schema`).
  */
 import { z } from 'zod';
 

@@ -37,7 +37,7 @@ export function registerValidateCommand(program: Command): void {
     });
 }
 
-/** One line on what a spec plans: for example `sweep cifar10-finetune, 4 parameters, grid of 24 points, plus the baseline`. */
+/** Describes in one line what a spec plans, for example `sweep cifar10-finetune, 4 parameters, grid of 24 points, plus the baseline`. */
 export function describeSpec(spec: SweepSpec): string {
   const parameterCount = Object.keys(spec.parameters).length;
   const points = planTrials(spec).gridPoints;
