@@ -1,7 +1,6 @@
-import { sql, type Insertable } from 'kysely';
+import { sql } from 'kysely';
 import type { PlannedTrial } from '../spec/trial-config.ts';
 import type { EpochMetrics, TrialResult } from '../trainer/types.ts';
-import type { EpochMetricsTable } from './schema.ts';
 import { inTransaction, type Executor } from './executor.ts';
 
 /** A trial row created by {@link insertPlannedTrials}. */
@@ -101,40 +100,32 @@ export interface EpochRow {
   metrics: EpochMetrics;
 }
 
-/** Rows per statement for epoch inserts: 8 metrics + 3 keys = 11 parameters a row. */
-const epochBatchSize = 5000;
+/** Rows per epoch insert statement; each statement sends ten array parameters. */
+const epochBatchSize = 10_000;
 
-/** Upserts many epoch rows, batched into few statements. */
+/**
+ * Upserts many epoch rows. Each batch goes as one INSERT … SELECT FROM
+ * unnest() with one array parameter per column, which PostgreSQL parses much
+ * faster than a VALUES list with eleven parameters a row.
+ */
 export async function recordEpochs(db: Executor, rows: readonly EpochRow[]): Promise<void> {
   for (let start = 0; start < rows.length; start += epochBatchSize) {
-    const values: Insertable<EpochMetricsTable>[] = rows.slice(start, start + epochBatchSize).map(({ trialId, metrics }) => ({
-      trial_id: trialId,
-      phase: metrics.phase,
-      epoch: metrics.epoch,
-      loss: metrics.loss,
-      accuracy: metrics.accuracy,
-      val_loss: metrics.val_loss,
-      val_accuracy: metrics.val_accuracy,
-      learning_rate: metrics.learning_rate,
-      seconds: metrics.seconds,
-      images_per_second: metrics.images_per_second,
-    }));
-    await db
-      .insertInto('epoch_metrics')
-      .values(values)
-      .onConflict((conflict) =>
-        conflict.columns(['trial_id', 'phase', 'epoch']).doUpdateSet((eb) => ({
-          loss: eb.ref('excluded.loss'),
-          accuracy: eb.ref('excluded.accuracy'),
-          val_loss: eb.ref('excluded.val_loss'),
-          val_accuracy: eb.ref('excluded.val_accuracy'),
-          learning_rate: eb.ref('excluded.learning_rate'),
-          seconds: eb.ref('excluded.seconds'),
-          images_per_second: eb.ref('excluded.images_per_second'),
-          recorded_at: sql<Date>`now()`,
-        })),
+    const batch = rows.slice(start, start + epochBatchSize);
+    const column = <T>(pick: (row: EpochRow) => T): T[] => batch.map(pick);
+    await sql`
+      INSERT INTO epoch_metrics (trial_id, phase, epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds, images_per_second)
+      SELECT * FROM unnest(
+        ${column((row) => row.trialId)}::bigint[], ${column((row) => row.metrics.phase)}::text[],
+        ${column((row) => row.metrics.epoch)}::integer[], ${column((row) => row.metrics.loss)}::float8[],
+        ${column((row) => row.metrics.accuracy)}::float8[], ${column((row) => row.metrics.val_loss)}::float8[],
+        ${column((row) => row.metrics.val_accuracy)}::float8[], ${column((row) => row.metrics.learning_rate)}::float8[],
+        ${column((row) => row.metrics.seconds)}::float8[], ${column((row) => row.metrics.images_per_second)}::float8[]
       )
-      .execute();
+      ON CONFLICT (trial_id, phase, epoch) DO UPDATE SET
+        loss = excluded.loss, accuracy = excluded.accuracy, val_loss = excluded.val_loss,
+        val_accuracy = excluded.val_accuracy, learning_rate = excluded.learning_rate, seconds = excluded.seconds,
+        images_per_second = excluded.images_per_second, recorded_at = now()
+    `.execute(db);
   }
 }
 

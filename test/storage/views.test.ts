@@ -5,10 +5,10 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { createMigrator, checkResult } from '../../src/storage/migrations.ts';
 import { createOrGetSweep } from '../../src/storage/sweep-repository.ts';
-import { insertPlannedTrials, recordTrialResult } from '../../src/storage/trial-repository.ts';
+import { insertPlannedTrials, recordEpoch, recordTrialResult } from '../../src/storage/trial-repository.ts';
 import { RANKING_METRICS } from '../../src/spec/sweep-file-schema.ts';
 import { usePostgres } from '../helpers/postgres.ts';
-import { baselineConfig, newSweep, planned, plannedGrid, trialResult } from './fixtures.ts';
+import { baselineConfig, epochMetrics, newSweep, planned, plannedGrid, trialResult } from './fixtures.ts';
 
 const postgres = usePostgres();
 const dashboards = new URL('../../dashboards/', import.meta.url);
@@ -119,6 +119,43 @@ test('sweep summary without a baseline has no improvement', async () => {
     assert.equal(summary.best_trial, 2);
     assert.equal(summary.baseline_test_accuracy, null);
     assert.equal(summary.improvement_points, null);
+  } finally {
+    await close();
+  }
+});
+
+test('Grafana dashboard queries run on the views', async () => {
+  const { db, url, close } = await postgres.freshDatabase();
+  try {
+    const dashboard = JSON.parse(await readFile(new URL('grafana-sweep.json', dashboards), 'utf8')) as {
+      panels: { title: string; targets: { rawSql: string }[] }[];
+      templating: { list: { query: string }[] };
+    };
+    const { sweep } = await createOrGetSweep(db, newSweep("it's"));
+    const { inserted } = await insertPlannedTrials(db, sweep.id, [planned(baselineConfig(), {}, true), ...plannedGrid(3)]);
+    for (const trial of inserted) {
+      await recordTrialResult(db, trial.id, trialResult(0.8, 0.05));
+      await recordEpoch(db, trial.id, epochMetrics('head', 1, 0.7));
+    }
+    await db.updateTable('trials').set({ state: 'COMPLETE' }).execute();
+
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const queries = [
+        ...dashboard.templating.list.map((variable) => ({ title: 'variable', sql: variable.query })),
+        ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ title: panel.title, sql: target.rawSql }))),
+      ];
+      assert.ok(queries.length > 5);
+      for (const query of queries) {
+        // Grafana's ${sweep:sqlstring} is the value quoted as an SQL string literal.
+        const text = query.sql.replaceAll('${sweep:sqlstring}', client.escapeLiteral("it's"));
+        const result = await client.query(text);
+        assert.ok(result.rows.length > 0, `${query.title} returned no rows`);
+      }
+    } finally {
+      await client.end();
+    }
   } finally {
     await close();
   }
