@@ -4,8 +4,9 @@
 //   node --import tsx test/bench/cpu-kernels.bench.ts [options]
 //     --model simple-cnn|mobilenet|all   which model to train (default all)
 //     --kernels fast|stock|both          which kernels (default fast; stock is ~2 minutes per batch)
-//     --batches N                        timed batches after one warm-up batch (default 5)
-//     --profile                          also print the per-kernel profile of one batch
+//     --batches N                        timed batches after the warm-up (default 5)
+//     --warmup N                         untimed batches first (default 1)
+//     --profile                          also print the per-kernel profile of one more batch
 //
 // Models: the reference simple CNN (batch 128 of 32×32×3), and the MobileNetV2 α 0.35
 // transfer model at 96×96 with its last 20 base layers unfrozen (batch 128 of CIFAR-sized
@@ -103,11 +104,11 @@ async function profileBatch(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): 
   return [...rows.values()].sort((a, b) => b.ms - a.ms);
 }
 
-async function benchModel(spec: BenchModel, kernels: 'fast' | 'stock', batches: number, profile: boolean): Promise<void> {
+async function benchModel(spec: BenchModel, kernels: 'fast' | 'stock', warmup: number, batches: number, profile: boolean): Promise<void> {
   if (kernels === 'fast') {
     const { installed } = installCpuKernels();
     if (installed.length === 0) {
-      throw new Error('installCpuKernels installed nothing; unset SWEEP_CPU_KERNELS and use the cpu backend');
+      throw new Error('installCpuKernels installed no kernel. Unset SWEEP_CPU_KERNELS and run on the cpu backend.');
     }
   } else {
     uninstallCpuKernels();
@@ -116,11 +117,13 @@ async function benchModel(spec: BenchModel, kernels: 'fast' | 'stock', batches: 
   const { x, y } = randomBatch();
 
   const warmStart = performance.now();
-  await model.trainOnBatch(x, y);
+  for (let i = 0; i < warmup; i++) {
+    await model.trainOnBatch(x, y);
+  }
   const warmSeconds = (performance.now() - warmStart) / 1000;
 
-  // Wall-clock rates are what a user sees; rates per CPU-second of this process (user +
-  // system) vary less when other processes share the cores.
+  // Wall-clock rates include the time that other processes take from the two cores. Rates
+  // per CPU-second of this process (user + system) vary less on a shared machine.
   const rates: number[] = [];
   const cpuRates: number[] = [];
   for (let i = 0; i < batches; i++) {
@@ -134,14 +137,21 @@ async function benchModel(spec: BenchModel, kernels: 'fast' | 'stock', batches: 
   const summary = (values: number[]): string =>
     values.length === 0 ? 'none timed' : `best ${Math.max(...values).toFixed(1)}, median ${median(values).toFixed(1)}`;
   console.log(
-    `${spec.name} | ${kernels} | warm-up batch ${warmSeconds.toFixed(1)} s | images/s ${summary(rates)} | ` +
+    `${spec.name} | ${kernels} | warm-up ${warmup} batches ${warmSeconds.toFixed(1)} s | images/s ${summary(rates)} | ` +
       `images per CPU-second ${summary(cpuRates)} | ${rates.length} batches of ${BATCH} | load average ${loadavg()[0].toFixed(1)}`,
   );
 
   if (profile) {
+    const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const rows = await profileBatch(model, x, y);
+    const cpu = process.cpuUsage(cpuStart);
+    const seconds = (performance.now() - start) / 1000;
     const total = rows.reduce((sum, row) => sum + row.ms, 0);
-    console.log(`profile of one batch (${kernels}), kernelTimeMs summed by kernel, total ${total.toFixed(0)} ms:`);
+    console.log(
+      `profile of one batch (${kernels}): ${seconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU, ` +
+        `kernelTimeMs summed by kernel ${total.toFixed(0)} ms, load average ${loadavg()[0].toFixed(1)}:`,
+    );
     console.log('| kernel | calls | ms | share |');
     console.log('| --- | ---: | ---: | ---: |');
     for (const row of rows.slice(0, 20)) {
@@ -158,6 +168,7 @@ async function main(): Promise<void> {
       model: { type: 'string', default: 'all' },
       kernels: { type: 'string', default: 'fast' },
       batches: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
     },
   });
@@ -171,8 +182,11 @@ async function main(): Promise<void> {
     throw new Error(`--kernels must be fast, stock or both, got ${values.kernels}`);
   }
   const batches = Number(values.batches);
-  if (!Number.isInteger(batches) || batches < 0) {
-    throw new Error(`--batches must be a non-negative integer, got ${values.batches}`);
+  const warmup = Number(values.warmup);
+  for (const [flag, count] of [['--batches', batches], ['--warmup', warmup]] as const) {
+    if (!Number.isInteger(count) || count < 0) {
+      throw new Error(`${flag} must be a non-negative integer, got ${String(count)}`);
+    }
   }
 
   await tf.setBackend('cpu');
@@ -181,7 +195,7 @@ async function main(): Promise<void> {
   console.log(`cpu-kernels bench: Node ${process.version}, tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}`);
   for (const name of models) {
     for (const kernels of kernelSets) {
-      await benchModel(MODELS[name], kernels, kernels === 'stock' ? Math.min(batches, 1) : batches, values.profile);
+      await benchModel(MODELS[name], kernels, warmup, kernels === 'stock' ? Math.min(batches, 1) : batches, values.profile);
     }
   }
 }

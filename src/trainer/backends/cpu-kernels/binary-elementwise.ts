@@ -49,8 +49,8 @@ function combine(op: Operator, a: Float32Array, b: Float32Array, bSize: number, 
 }
 
 /**
- * The general broadcast: walks the output one innermost row at a time, with each operand's
- * offset advanced by its strides (0 along the axes where it has size 1).
+ * Computes any broadcast: walks the output one innermost row at a time and advances each
+ * operand's offset by its strides, which are 0 along the axes where it has size 1.
  */
 function combineBroadcast(
   op: Operator, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], outShape: number[], out: Float32Array,
@@ -78,7 +78,20 @@ function combineBroadcast(
     for (let j = 0; j < rowLength; j++) {
       const x = a[aOffset + j * aStep];
       const y = b[bOffset + j * bStep];
-      out[o + j] = op === 'add' ? x + y : op === 'sub' ? x - y : op === 'mul' ? x * y : x / y;
+      switch (op) {
+        case 'add':
+          out[o + j] = x + y;
+          break;
+        case 'sub':
+          out[o + j] = x - y;
+          break;
+        case 'mul':
+          out[o + j] = x * y;
+          break;
+        case 'div':
+          out[o + j] = x / y;
+          break;
+      }
     }
     for (let axis = rank - 2; axis >= 0; axis--) {
       coords[axis]++;
@@ -117,8 +130,9 @@ function runBinary(op: Operator, args: KernelArgs): TensorInfo | null {
     return backend.makeTensorInfo(outShape, 'float32', out);
   }
 
-  // Equal sizes and an operand repeating along the trailing dimensions of the other (a
-  // scalar, a per-channel bias) take the tight loops; other broadcasts the general walk.
+  // Equal sizes take the tight loops, and so does an operand that repeats along the
+  // trailing dimensions of the other (a scalar, a per-channel bias). Other broadcasts
+  // take the general walk.
   if (aValues.length === outSize && (bValues.length === outSize || isTrailing(b.shape, outShape))) {
     combine(op, aValues, bValues, bValues.length, false, out);
   } else if (bValues.length === outSize && isTrailing(a.shape, outShape)) {

@@ -49,10 +49,10 @@ export function isPointwise(g: ConvGeometry): boolean {
 /**
  * Writes the im2col matrix of output pixels [firstRow, firstRow + rows) straight into the
  * 4-line panels that multiplyPanels reads (see packPanels), skipping a separate packing
- * pass. With `pixelLines` the panels' lines are pixels and their depth the
- * fh * fw * inChannels taps (the left operand of a forward convolution); otherwise the
- * lines are taps and the depth is pixels (the left operand of the filter gradient).
- * Padding taps and the unused lines of the last panel are zero.
+ * pass. With `pixelLines`, each line is a pixel and runs over its fh * fw * inChannels
+ * taps: the left operand of a forward convolution. Otherwise each line is a tap and runs
+ * over the pixels: the left operand of the filter gradient. Padding taps and the unused
+ * lines of the last panel are zero.
  */
 export function im2colPanels(
   x: Float32Array,

@@ -3,10 +3,10 @@ import { scratch, ScratchSlot } from './scratch.ts';
 /**
  * Matrix multiplication on raw Float32Arrays, the core of the convolution and MatMul kernels.
  *
- * Both operands are first packed into panels of 4 rows (or 4 columns) laid out depth-major,
- * so that the inner loop reads 4 + 4 consecutive floats and updates a 4×4 block of sums
- * held in local variables (16 multiply-adds per 8 loads). Sums are kept as JS numbers
- * (float64) over the whole depth and rounded to float32 once, when stored.
+ * Both operands are first packed into panels of 4 rows (or 4 columns) laid out depth-major.
+ * The inner loop then reads 4 + 4 consecutive floats and updates a 4×4 block of sums kept in
+ * local variables: 16 multiply-adds per 8 loads. Sums are JS numbers (float64) over the
+ * whole depth, rounded to float32 once, when stored.
  */
 
 /** Rows (and columns) per panel. */
@@ -77,7 +77,7 @@ export function packPanels(
 
 /**
  * Multiplies packed panels: C[i, j] (+)= sum over d of A[i, d] * B[d, j] for i < rows,
- * j < cols, where `lhs` holds A as row panels and `rhs` holds B as column panels (see
+ * j < cols, where `lhs` contains A as row panels and `rhs` contains B as column panels (see
  * packPanels). C(i, j) is `c[cOffset + i * cRowStride + j]`. With `accumulate` false, C is
  * overwritten.
  */

@@ -26,7 +26,7 @@ function run(args: KernelArgs): TensorInfo | null {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
 
-  // Each window sends its dy to the first position (in row-major window order) that holds
+  // Each window sends its dy to the first position (in row-major window order) that contains
   // the window's maximum, as the stock kernel does. A window whose values are all NaN or
   // -Infinity has no such position, and its dy is dropped.
   const dx = new Float32Array(xValues.length);
