@@ -72,7 +72,13 @@ export async function saveCheckpoint(
   mkdirSync(path, { recursive: true });
 
   await writeWeights(join(path, 'model'), namedInStructuralOrder(model, model.getWeights()));
-  await writeWeights(join(path, 'optimizer'), await optimizer.getWeights());
+  const optimizerWeights = await optimizer.getWeights();
+  try {
+    await writeWeights(join(path, 'optimizer'), optimizerWeights);
+  } finally {
+    // getWeights returns the live state variables plus a new scalar holding the step count.
+    tf.dispose(optimizerWeights.filter((entry) => !(entry.tensor instanceof tf.Variable)).map((entry) => entry.tensor));
+  }
   if (bestWeights !== undefined) {
     await writeWeights(join(path, 'best'), namedInStructuralOrder(model, bestWeights));
   }

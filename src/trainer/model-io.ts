@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 // Registers SeededDropout, so that saved models using it load.
 import './models/seeded-dropout.ts';
+import { builtInModelKeys, findModelBuilder } from './models/registry.ts';
 // Registers the MobileNetV2 custom layers (ResizeBilinear, InferenceBatchNormalization) for the same reason.
 import './layers/index.ts';
 
@@ -74,10 +75,16 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<str
 }
 
 /**
- * Loads a layers model saved by `saveModel`. Custom layers must be registered
- * with `tf.serialization.registerClass` before the call. Compile it before `fit`.
+ * Loads a layers model saved by `saveModel`, including the custom layers of the
+ * built-in models; other custom layers must be registered with
+ * `tf.serialization.registerClass` first. Compile it again before training.
  */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  // Importing the built-in model modules registers their custom layers (for MobileNetV2:
+  // inference-mode batch normalization and resizing), which the topology may name.
+  for (const key of builtInModelKeys()) {
+    await findModelBuilder(key);
+  }
   return tf.loadLayersModel(fileLoadHandler(join(dir, MODEL_JSON)));
 }
 

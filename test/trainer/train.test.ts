@@ -139,6 +139,7 @@ describe('train checkpoints', () => {
     const uninterrupted = await runTrial(config);
     const checkpointDir = await temporaryDir('checkpoint');
     const controller = new AbortController();
+    const before = tf.memory().numTensors;
 
     await assert.rejects(
       runTrial(config, {
@@ -162,6 +163,7 @@ describe('train checkpoints', () => {
     assert.deepEqual(resumed.epochs[0], { ...uninterrupted.epochs[2], seconds: resumed.epochs[0].seconds, images_per_second: resumed.epochs[0].images_per_second });
     assert.equal(resumed.result.test_loss, uninterrupted.result.test_loss);
     assert.equal(resumed.result.phases[0].epochs, 3);
+    assert.equal(tf.memory().numTensors, before);
   });
 
   test('checkpoint of another config restarts the trial', async () => {

@@ -24,6 +24,11 @@ export function modelKey(config: ModelConfig): string {
   return `transfer:${config.base.name}`;
 }
 
+/** Returns the keys of the builders that ship with sweep. */
+export function builtInModelKeys(): string[] {
+  return Object.keys(builtInModules);
+}
+
 /** Registers the builder for one model key; a later registration replaces an earlier one. */
 export function registerModel(key: string, builder: ModelBuilder): void {
   builders.set(key, builder);
