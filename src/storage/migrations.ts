@@ -48,7 +48,7 @@ export function checkResult(resultSet: MigrationResultSet, action: string): Migr
     return resultSet;
   }
   const failed = resultSet.results?.find((result) => result.status === 'Error');
-  const which = failed === undefined ? '' : ` at ${failed.migrationName} (${failed.direction.toLowerCase()})`;
+  const location = failed === undefined ? '' : ` at ${failed.migrationName} (${failed.direction.toLowerCase()})`;
   const reason = resultSet.error instanceof Error ? resultSet.error.message : String(resultSet.error);
-  throw new SweepError(`could not ${action}${which}: ${reason}`, { cause: resultSet.error });
+  throw new SweepError(`failed to ${action}${location}: ${reason}`, { cause: resultSet.error });
 }

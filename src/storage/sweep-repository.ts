@@ -8,7 +8,7 @@ import type { RankKey, SweepsTable } from './schema.ts';
 /** A row of `sweeps` as read back. */
 export type SweepRecord = Selectable<SweepsTable>;
 
-/** What {@link createOrGetSweep} needs to create a sweep. */
+/** Input of {@link createOrGetSweep}. */
 export interface NewSweep {
   /** Any non-empty text; names of any length and script are stored as given. */
   name: string;

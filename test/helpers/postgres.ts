@@ -35,11 +35,11 @@ export interface FreshDatabaseOptions {
 
 /** An embedded PostgreSQL server in a temporary state folder, for one test file. */
 export interface TestPostgres {
-  /** The temporary state folder (its `postgres/` holds the server). */
+  /** The temporary state folder; its `postgres/` folder contains the server's files. */
   stateDir: string;
   /** Connection string of the `postgres` maintenance database. */
   adminUrl: string;
-  /** Creates a new database (migrated unless told otherwise) and connects to it. */
+  /** Creates a new database, migrated unless `migrated: false`, and connects to it. */
   freshDatabase(options?: FreshDatabaseOptions): Promise<TestDatabase>;
   /** Stops the server and deletes the state folder. */
   stop(): Promise<void>;

@@ -99,7 +99,13 @@ export function leaderboardTable(rows: readonly LeaderboardRow[]): ResultTable {
     }
     for (const [name, column] of parameterColumns) {
       const value = row.params[name];
-      out[column] = value === undefined ? null : typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
+      if (value === undefined) {
+        out[column] = null;
+      } else if (typeof value === 'object' && value !== null) {
+        out[column] = JSON.stringify(value);
+      } else {
+        out[column] = value;
+      }
     }
     table.rows.push(out);
   }

@@ -154,7 +154,7 @@ export function formatRows(table: ResultTable, format: RowFormat): string {
   return formatTable(table);
 }
 
-/** An aligned text table: numbers right-aligned, NULL shown as `NULL`, with a row count. */
+/** Formats an aligned text table: numbers right-aligned, NULL shown as `NULL`, with a row count. */
 export function formatTable(table: ResultTable): string {
   const cells = table.rows.map((row) => table.columns.map((column) => displayValue(row[column])));
   const numeric = table.columns.map((column) =>
