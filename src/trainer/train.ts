@@ -64,6 +64,7 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
     onLog: log,
   });
 
+  let lastInputs: PhaseInputs | undefined;
   try {
     const hash = configHash(config);
     const resumed = request.checkpoint === undefined ? undefined : loadCheckpoint(request.checkpoint.dir, hash, log);
@@ -73,7 +74,6 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
     const history: EpochMetrics[] = resumed === undefined ? [] : [...resumed.state.history];
     const summaries: PhaseSummary[] = resumed === undefined ? [] : [...resumed.state.summaries];
     let weightsRestored = false;
-    let lastInputs: PhaseInputs | undefined;
 
     for (const [phaseIndex, phase] of phases.entries()) {
       if (summaries.some((summary) => summary.phase === phase.name)) {
@@ -88,6 +88,8 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
       }
       const resumeHere = resumed !== undefined && resumed.state.phase === phase.name && !resumed.state.phase_done ? resumed : undefined;
       // Phases whose frozen part is cached train on its stored activations instead of the images.
+      // A model built over shared layers keeps those layers alive until it is disposed too.
+      lastInputs?.model.dispose();
       lastInputs = await prepareFeatureInputs({
         model: built.model,
         data,
@@ -151,6 +153,7 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
     };
   } finally {
     // Disposing the model disposes its layers, the base model among them.
+    lastInputs?.model.dispose();
     built.model.dispose();
   }
 }
