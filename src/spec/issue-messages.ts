@@ -160,23 +160,31 @@ function literalValues(schema: z.ZodType): unknown[] {
   return def.values ?? [];
 }
 
+// Removes optional, default and similar wrappers.
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (let def = definition(current); def.innerType !== undefined || (def.type === 'pipe' && def.in !== undefined); def = definition(current)) {
+    current = (def.innerType ?? def.in) as z.ZodType;
+  }
+  return current;
+}
+
 function schemaAt(schema: z.ZodType, path: FieldPath, data: unknown): z.ZodType | undefined {
   let current: z.ZodType | undefined = schema;
   for (let i = 0; i < path.length && current !== undefined; i++) {
     const part = path[i];
     const here = valueAt(data, path.slice(0, i));
-    const def = definition(current);
-    if (def.type === 'array' || (def.innerType !== undefined && definition(def.innerType).type === 'array')) {
-      const arrayDef = def.type === 'array' ? def : definition(def.innerType as z.ZodType);
-      current = arrayDef.element;
-      continue;
-    }
-    if (def.type === 'record') {
+    const def = definition(unwrap(current));
+    if (def.type === 'array') {
+      current = def.element;
+    } else if (def.type === 'record') {
       current = def.valueType;
-      continue;
+    } else if (def.type === 'union' && Array.isArray(here) && def.options !== undefined) {
+      // A union of a list and a mapping (a parameter): follow the list member.
+      current = def.options.find((option) => definition(unwrap(option)).type === 'array');
+    } else {
+      current = objectShape(current, here)?.[String(part)];
     }
-    const shape = objectShape(current, here);
-    current = shape?.[String(part)];
   }
   return current;
 }
@@ -301,9 +309,11 @@ function unionProblems(
     return [{ path, message: `must be one of ${values.join(', ')}, got ${render(path, actual)}${hint}` }];
   }
 
-  // A branch whose issues all lie inside the value accepted its shape: report its issues.
+  // A branch without a type mismatch at the value itself accepted its shape: report its issues.
+  const isTypeMismatch = (branchIssue: z.core.$ZodIssue): boolean =>
+    branchIssue.path.length === 0 && (branchIssue.code === 'invalid_type' || branchIssue.code === 'invalid_value' || branchIssue.code === 'invalid_union');
   const inner = issue.errors
-    .filter((branch) => branch.length > 0 && branch.every((branchIssue) => branchIssue.path.length > 0))
+    .filter((branch) => branch.length > 0 && !branch.some(isTypeMismatch))
     .sort((a, b) => a.length - b.length)[0];
   if (inner !== undefined) {
     return inner.flatMap((branchIssue) => issueToProblems(branchIssue, schema, data, render, path));

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { InputError, ValidationError, type Problem } from '../errors.ts';
 import { issueToProblems, renderValue, type FieldProblem } from './issue-messages.ts';
 import { collectReferences, isWithin, substituteReferences, TEMPLATE_SECTIONS } from './references.ts';
-import { DESCENDING_METRICS, sweepFileSchema, type SweepFile } from './sweep-file-schema.ts';
+import { DESCENDING_METRICS, PARAMETER_NAME_PATTERN, sweepFileSchema, type SweepFile } from './sweep-file-schema.ts';
 import type { ArtifactLocation, ParameterDefinition, RankingKey, ReferenceSite, SweepSpec } from './sweep-spec.ts';
 import type { ParameterValue } from './trial-config.ts';
 import { formatPath, YamlSource, type FieldPath } from './yaml-source.ts';
@@ -123,22 +123,32 @@ class SpecValidator {
 
   private validateParameters(file: Record<string, unknown>, sites: ReferenceSite[]): Map<string, ParameterDefinition> {
     const definitions = new Map<string, ParameterDefinition>();
-    const schema = sweepFileSchema.shape.parameters;
     const raw = file.parameters;
-    const result = schema.safeParse(raw, { reportInput: true });
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        for (const problem of issueToProblems(issue, schema, raw, this.renderer(['parameters']), ['parameters'])) {
-          this.add(problem);
+    const rawRecord = asRecord(raw);
+    if (raw !== undefined && rawRecord === undefined) {
+      this.add({ path: ['parameters'], message: `expected a mapping of parameter names to value lists or distributions, got ${renderValue(raw)}` });
+    }
+
+    // Each parameter is parsed on its own, so that one invalid parameter does not hide the others.
+    const parameterSchema = sweepFileSchema.shape.parameters.unwrap().valueType;
+    const render = (path: FieldPath, value: unknown): string => this.render(path, value);
+    for (const name of Object.keys(rawRecord ?? {})) {
+      if (rawRecord === undefined) {
+        break;
+      }
+      const path: FieldPath = ['parameters', name];
+      if (!PARAMETER_NAME_PATTERN.test(name)) {
+        this.add({ path, message: 'invalid parameter name: use letters, digits and _, not starting with a digit', atKey: true });
+      }
+      const result = parameterSchema.safeParse(rawRecord[name], { reportInput: true });
+      if (!result.success) {
+        for (const issue of result.error.issues) {
+          // Problems are found against the whole file's schema and value, so that unknown keys get their did-you-mean.
+          const wrapped = { parameters: { [name]: rawRecord[name] } };
+          issueToProblems(issue, sweepFileSchema, wrapped, render, path).forEach((problem) => this.add(problem));
         }
       }
-    }
-    const rawRecord = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-    const parsedRecord = result.success ? result.data : {};
-
-    for (const name of Object.keys(rawRecord)) {
-      const definition = parsedRecord[name];
-      const path: FieldPath = ['parameters', name];
+      const definition = result.success ? result.data : undefined;
       if (!sites.some((site) => site.parameter === name)) {
         this.add({ path, message: `parameter ${name} is not referenced by any field; reference it as \${${name}} or remove it`, atKey: true });
       }
@@ -154,8 +164,8 @@ class SpecValidator {
     }
 
     for (const site of sites) {
-      if (!(site.parameter in rawRecord)) {
-        const known = Object.keys(rawRecord);
+      if (rawRecord === undefined || !(site.parameter in rawRecord)) {
+        const known = Object.keys(rawRecord ?? {});
         const hint = known.length > 0 ? `; defined parameters: ${known.join(', ')}` : '; add it under parameters:';
         this.add({ path: site.path, message: `references undefined parameter ${site.parameter}${hint}` });
       }

@@ -115,6 +115,25 @@ const badSpecs: { name: string; text: string; problems: string[] }[] = [
     problems: ['bad.yaml:19:53: parameters.lr.high: must be greater than low (1e-3), got 1e-5'],
   },
   {
+    name: 'typo in a distribution',
+    text: `${edit([['lr: [1e-5, 1e-4]', 'lr: { distribution: log_uniform, lo: 1e-5, high: 1e-3 }']])}search:\n  method: random\n  trials: 4\n`,
+    problems: [
+      'bad.yaml:19:3: parameters.lr.low: is required (a number)',
+      'bad.yaml:19:36: parameters.lr.lo: unknown key; did you mean low?',
+    ],
+  },
+  {
+    name: 'one invalid parameter among valid ones',
+    text: edit([
+      ['units: [64, 128]', 'units: { distribution: grid }'],
+      ['unfreeze: [0, 20]', 'unfreeze: [0, -3]'],
+    ]),
+    problems: [
+      'bad.yaml:17:26: parameters.units.distribution: must be one of uniform, log_uniform, integer, choice, got "grid"',
+      'bad.yaml:18:17: parameters.unfreeze[1]: must be at least 0, got -3 (used at training.fine_tune.unfreeze_layers)',
+    ],
+  },
+  {
     name: 'parameter value out of range at its field',
     text: edit([['unfreeze: [0, 20]', 'unfreeze: [0, -3]']]),
     problems: ['bad.yaml:18:17: parameters.unfreeze[1]: must be at least 0, got -3 (used at training.fine_tune.unfreeze_layers)'],
