@@ -322,10 +322,6 @@ class SpecValidator {
     return spec;
   }
 
-  private renderer(prefix: FieldPath) {
-    return (path: FieldPath, value: unknown): string => this.render(path.length >= prefix.length ? path : [...prefix, ...path], value);
-  }
-
   private render(path: FieldPath, value: unknown): string {
     if (typeof value === 'number' || typeof value === 'boolean') {
       // Numbers as written (1e-5 stays 1e-5); a reference's own text is not the value.
