@@ -25,8 +25,9 @@ function run(args: KernelArgs): TensorInfo | null {
   }
   const epsilon = typeof attrs.varianceEpsilon === 'number' ? attrs.varianceEpsilon : DEFAULT_EPSILON;
 
-  // Per-channel parameters expanded once; each element then takes the stock kernel's
-  // formula, offset + (x - mean) * scale / sqrt(variance + epsilon), in the same order.
+  // Per-channel parameters are expanded once, and scale / sqrt(variance + epsilon) is folded
+  // into one factor. The stock kernel divides per element, so results can differ from it in
+  // the last bit of the float32.
   const expand = (p: Float32Array): Float64Array => {
     const row = new Float64Array(channels);
     for (let c = 0; c < channels; c++) row[c] = p.length === 1 ? p[0] : p[c];
@@ -35,11 +36,11 @@ function run(args: KernelArgs): TensorInfo | null {
   const m = expand(meanValues);
   const s = expand(scaleValues);
   const o = expand(offsetValues);
-  const root = expand(varianceValues).map((v) => Math.sqrt(v + epsilon));
+  const factor = expand(varianceValues).map((v, c) => s[c] / Math.sqrt(v + epsilon));
   const out = new Float32Array(xValues.length);
   for (let base = 0; base < xValues.length; base += channels) {
     for (let c = 0; c < channels; c++) {
-      out[base + c] = o[c] + (xValues[base + c] - m[c]) * s[c] / root[c];
+      out[base + c] = o[c] + (xValues[base + c] - m[c]) * factor[c];
     }
   }
   return backend.makeTensorInfo([...x.shape], 'float32', out);
