@@ -30,7 +30,7 @@ export interface SweepRunnerOptions {
   sweepName: string;
   plan: DevicePlan;
   events: SweepEventEmitter;
-  /** Where trial files are uploaded after training; absent: they stay in the run folder only. */
+  /** Store that receives trial files after training; absent, they stay in the run folder only. */
   artifacts?: ArtifactStore;
   /** Receives the files the artifact store rejects, for a later sync. */
   spool?: ArtifactSpool;
@@ -45,7 +45,7 @@ export interface SweepRunnerOptions {
   terminateAfterSeconds?: number;
 }
 
-/** What one `run()` did in this process. */
+/** Counts and timings of one `run()` in this process. */
 export interface SweepRunSummary {
   reason: SweepFinishedEvent['reason'];
   /** Trials this process took to a final state or back to the queue, by outcome. */
@@ -55,7 +55,14 @@ export interface SweepRunSummary {
   released: number;
   /** Orchestration time per completed trial in ms (claim, database writes, files and upload). */
   overheadMs: number[];
+  /** The same time split by step, one entry per completed trial, in ms. */
+  overheadSteps: Partial<Record<OverheadStep, number>>[];
+  /** Wall time of each completed trial from its claim to its COMPLETE commit, in ms. */
+  trialMs: number[];
 }
+
+/** Steps of the orchestration work around a trial, for `SweepRunSummary.overheadSteps`. */
+export type OverheadStep = 'claim' | 'prepare' | 'epochs' | 'files' | 'upload' | 'commit';
 
 type StopReason = 'cancel' | 'lease-lost' | 'interrupt' | 'database';
 
@@ -71,6 +78,9 @@ interface LocalTrial {
   writes: Promise<void>;
   logLines: string[];
   overheadMs: number;
+  steps: Partial<Record<OverheadStep, number>>;
+  /** performance.now() when the claim began. */
+  claimedAt: number;
   outputDir: string;
   checkpointDir: string;
 }
@@ -92,7 +102,7 @@ export class SweepRunner {
   #pool: TrialPool | undefined;
   #stopMode: 'graceful' | 'immediate' | undefined;
   #wake: () => void = () => {};
-  #summary: SweepRunSummary = { reason: 'done', completed: 0, failed: 0, cancelled: 0, released: 0, overheadMs: [] };
+  #summary: SweepRunSummary = { reason: 'done', completed: 0, failed: 0, cancelled: 0, released: 0, overheadMs: [], overheadSteps: [], trialMs: [] };
 
   constructor(options: SweepRunnerOptions) {
     if (options.plan.slots.length === 0) {
@@ -116,8 +126,8 @@ export class SweepRunner {
 
   /**
    * Stops the run. `graceful` claims nothing more and lets each running trial
-   * end after its current epoch is committed (a trial in its last epoch
-   * finishes); `immediate` aborts running trials at the end of their current
+   * end after its current epoch is committed, and a trial in its last epoch
+   * finishes. `immediate` aborts running trials at the end of their current
    * batch and kills them if they do not stop in time. Either way the stopped
    * trials go back to WAITING without counting the attempt.
    */
@@ -220,11 +230,12 @@ export class SweepRunner {
         return;
       }
       this.#freeSlots.shift();
-      void this.#runTrial(claimed, slot, performance.now() - claimStart);
+      void this.#runTrial(claimed, slot, claimStart);
     }
   }
 
-  async #runTrial(claimed: ClaimedTrial, slot: DeviceSlot, claimMs: number): Promise<void> {
+  async #runTrial(claimed: ClaimedTrial, slot: DeviceSlot, claimStart: number): Promise<void> {
+    const claimMs = performance.now() - claimStart;
     const { sweepName, events } = this.#options;
     const root = this.#options.stateDir ?? stateDir();
     const sweepFolder = encodeKeySegment(sweepName);
@@ -235,11 +246,14 @@ export class SweepRunner {
       sawEpoch: false,
       writes: Promise.resolve(),
       logLines: [],
-      overheadMs: claimMs,
+      overheadMs: 0,
+      steps: {},
+      claimedAt: claimStart,
       outputDir: join(root, 'runs', sweepFolder, `trial-${claimed.number}`),
       checkpointDir: join(root, 'checkpoints', sweepFolder, String(claimed.number)),
     };
     this.#running.set(claimed.trialId, trial);
+    this.#addStep(trial, 'claim', claimMs);
     const ref = { sweep: sweepName, trialId: claimed.trialId, number: claimed.number, attempt: claimed.attempt };
 
     try {
@@ -251,7 +265,7 @@ export class SweepRunner {
       // Each attempt writes a fresh output folder; the checkpoint folder is kept for resuming.
       await rm(trial.outputDir, { recursive: true, force: true });
       await mkdir(trial.outputDir, { recursive: true });
-      trial.overheadMs += performance.now() - prepareStart;
+      this.#addStep(trial, 'prepare', performance.now() - prepareStart);
 
       const pool = this.#pool as TrialPool;
       trial.handle = pool.run(
@@ -306,7 +320,7 @@ export class SweepRunner {
       this.#abortTrial(trial, reason, describeError(error));
       return;
     }
-    trial.overheadMs += performance.now() - start;
+    this.#addStep(trial, 'epochs', performance.now() - start);
 
     if (!trial.sawEpoch) {
       trial.sawEpoch = true;
@@ -349,7 +363,7 @@ export class SweepRunner {
     const ref = { sweep: sweepName, trialId: claimed.trialId, number: claimed.number, attempt: claimed.attempt };
 
     if (trial.stopReason === 'lease-lost') {
-      const message = `trial ${claimed.number} attempt ${claimed.attempt} stopped: this worker no longer holds it (its lease expired or it was cancelled)`;
+      const message = `trial ${claimed.number} attempt ${claimed.attempt} stopped: its lease was lost to the lease sweeper or another worker, so this worker discards its work`;
       events.emit('notice', { sweep: sweepName, level: 'warn', trialId: claimed.trialId, number: claimed.number, message });
       return;
     }
@@ -402,10 +416,11 @@ export class SweepRunner {
   async #finish(trial: LocalTrial, result: TrialResult): Promise<void> {
     const { claimed } = trial;
     const { sweepName, sweepId, events, artifacts } = this.#options;
-    const start = performance.now();
 
     this.#log(trial, `finished: test_accuracy ${result.test_accuracy}, overfitting_gap ${result.overfitting_gap}`);
+    let stepStart = performance.now();
     const files = await writeTrialFiles(trial.outputDir, result, trial.logLines);
+    stepStart = this.#addStep(trial, 'files', performance.now() - stepStart);
     const owner = { sweepId, sweepName, trialId: claimed.trialId, trialNumber: claimed.number };
     const upload = artifacts === undefined ? undefined : await uploadTrialFiles(artifacts, this.#options.spool, owner, trial.outputDir, files);
     const uploaded = upload?.uploaded ?? [];
@@ -414,18 +429,25 @@ export class SweepRunner {
       logger().warn({ sweep: sweepName, trial: claimed.number, files: upload.spooled, error: upload.error }, 'trial files spooled');
       events.emit('notice', { sweep: sweepName, level: 'warn', trialId: claimed.trialId, number: claimed.number, message });
     }
+    stepStart = this.#addStep(trial, 'upload', performance.now() - stepStart);
     await this.#queue.complete(claimed, async (trx) => {
       await recordTrialResult(trx, claimed.trialId, result);
       for (const file of uploaded) {
         await recordArtifact(trx, { sweepId, trialId: claimed.trialId, kind: file.kind, name: file.name, key: file.key, uri: file.uri, bytes: file.bytes, sha256: file.sha256 });
       }
     });
-    // The checkpoint only serves an interrupted attempt; a completed trial never resumes.
-    await rm(trial.checkpointDir, { recursive: true, force: true });
-    trial.overheadMs += performance.now() - start;
+    const committedAt = performance.now();
+    this.#addStep(trial, 'commit', committedAt - stepStart);
+    // The checkpoint only serves an interrupted attempt, and a completed trial
+    // never resumes. Removing it overlaps the next trial instead of delaying it.
+    void rm(trial.checkpointDir, { recursive: true, force: true }).catch((error: unknown) => {
+      logger().warn({ err: error, sweep: sweepName, trial: claimed.number, dir: trial.checkpointDir }, 'removing the checkpoint failed');
+    });
 
     this.#summary.completed += 1;
     this.#summary.overheadMs.push(trial.overheadMs);
+    this.#summary.overheadSteps.push(trial.steps);
+    this.#summary.trialMs.push(committedAt - trial.claimedAt);
     logger().info(
       { sweep: sweepName, trial: claimed.number, attempt: claimed.attempt, params: claimed.params, test_accuracy: result.test_accuracy, overfitting_gap: result.overfitting_gap },
       'trial complete',
@@ -447,7 +469,7 @@ export class SweepRunner {
       try {
         const status = await this.#queue.renew(trial.claimed);
         if (!status.held) {
-          this.#abortTrial(trial, 'lease-lost', 'this worker no longer holds the trial');
+          this.#abortTrial(trial, 'lease-lost', 'lease lost: another worker or the lease sweeper took the trial');
         } else if (status.cancelRequested) {
           this.#abortTrial(trial, 'cancel', 'cancelled by request');
         }
@@ -478,6 +500,13 @@ export class SweepRunner {
       trial.stopReason = reason;
     }
     trial.handle?.control({ type: 'abort', reason: message });
+  }
+
+  /** Adds `ms` to a step of the trial's orchestration time and returns the current time. */
+  #addStep(trial: LocalTrial, step: OverheadStep, ms: number): number {
+    trial.steps[step] = (trial.steps[step] ?? 0) + ms;
+    trial.overheadMs += ms;
+    return performance.now();
   }
 
   #log(trial: LocalTrial, message: string): void {

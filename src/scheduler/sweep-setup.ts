@@ -11,7 +11,7 @@ import { sendNotification } from './trial-queue.ts';
 /** Plans the trials of a spec, leaving out configs whose hash is already in the sweep. */
 export type TrialPlanner = (spec: SweepSpec, existingHashes: ReadonlySet<string>) => Iterable<PlannedTrial> | AsyncIterable<PlannedTrial>;
 
-/** What `prepareSweep` did. */
+/** Result of `prepareSweep`. */
 export interface PreparedSweep {
   sweepId: string;
   name: string;
@@ -174,14 +174,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describeRejectedChange(spec: SweepSpec, storedFile: string | null, differences: readonly SpecDifference[]): string {
-  const shown = differences.slice(0, 10).map((difference) => `  ${difference.path}: was ${render(difference.before)}, now ${render(difference.after)}`);
-  if (differences.length > shown.length) {
-    shown.push(`  … and ${differences.length - shown.length} more`);
+  const listed = differences.slice(0, 10).map((difference) => `  ${difference.path}: was ${render(difference.before)}, now ${render(difference.after)}`);
+  if (differences.length > listed.length) {
+    listed.push(`  … and ${differences.length - listed.length} more`);
   }
   const origin = storedFile === null ? '' : ` (last started from ${storedFile})`;
   return (
     `sweep "${spec.name}" already exists with a different spec${origin}, and only its search space (parameters, search) may change when it is started again:\n` +
-    `${shown.join('\n')}\n` +
+    `${listed.join('\n')}\n` +
     `To run the changed spec as a new sweep, give it a new name (\`name:\` in ${spec.source_file}); to continue the existing sweep, undo these changes.`
   );
 }

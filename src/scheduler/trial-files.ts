@@ -57,11 +57,13 @@ export async function writeTrialFiles(outputDir: string, result: TrialResult, lo
   return written;
 }
 
+/** Uploads at once; a trial has a handful of files, so this bounds open files and connections. */
+const parallelUploads = 4;
+
 /**
- * Uploads a trial's files to the artifact store, one after another. When the
- * store rejects a file (after its own retries), that file and the rest go to
- * the spool instead, so the trial can still complete; a later sync uploads and
- * records them.
+ * Uploads a trial's files to the artifact store, a few at a time. Files the
+ * store rejects (after its own retries) go to the spool instead, so the trial
+ * can still complete; a later sync uploads and records them.
  */
 export async function uploadTrialFiles(
   store: ArtifactStore,
@@ -71,24 +73,26 @@ export async function uploadTrialFiles(
   files: readonly TrialFile[],
 ): Promise<UploadReport> {
   const report: UploadReport = { uploaded: [], spooled: [] };
-  for (const file of files) {
-    const sourceFile = join(dir, ...file.name.split('/'));
-    if (report.error === undefined) {
+  const queue = [...files];
+
+  const uploadNext = async (): Promise<void> => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const sourceFile = join(dir, ...file.name.split('/'));
       try {
         const key = store.keyFor({ sweep: owner.sweepName, trial: owner.trialNumber, name: file.name });
         const stored = await store.put(key, sourceFile);
         report.uploaded.push({ ...file, key: stored.key, uri: stored.uri, bytes: stored.bytes, sha256: stored.sha256 });
-        continue;
       } catch (error) {
         if (!(error instanceof ArtifactStoreError) || spool === undefined) {
           throw error;
         }
-        report.error = error.message;
+        report.error ??= error.message;
+        await spool.add({ location: store.description, owner, kind: file.kind, name: file.name, sourceFile, reason: error.message });
+        report.spooled.push(file.name);
       }
     }
-    await spool?.add({ location: store.description, owner, kind: file.kind, name: file.name, sourceFile, reason: report.error ?? 'upload failed' });
-    report.spooled.push(file.name);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallelUploads, files.length) }, uploadNext));
   return report;
 }
 

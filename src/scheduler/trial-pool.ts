@@ -47,7 +47,7 @@ export class TrialPool {
 
   /**
    * Starts a trial. `onMessage` receives its epochs and logs in order; the
-   * caller answers each epoch with an `ack` through `control`.
+   * caller acknowledges each epoch with an `ack` through `control`.
    */
   run(trial: TrialSpecifics, cudaVisibleDevices: string | undefined, onMessage: (message: TrialMessage) => void): RunningTrial {
     const { port1, port2 } = new MessageChannel();

@@ -81,12 +81,14 @@ export class TrialQueue {
    * sweep is not RUNNING.
    */
   async claim(device: string): Promise<ClaimedTrial | undefined> {
-    const { sweepId, workerId } = this.#options;
-    return this.#db.transaction().execute(async (trx) => {
-      const result = await sql<ClaimRow>`
+    const { sweepId, sweepName, workerId, leaseSeconds } = this.#options;
+    // One statement claims the row and sends the notification, so a claim
+    // costs one round trip; PostgreSQL delivers the notification on commit.
+    const result = await sql<ClaimRow>`
+      WITH claimed AS (
         UPDATE trials SET
           state = 'RUNNING', claimed_by = ${workerId}, attempt = attempt + 1, device = ${device},
-          lease_expires_at = now() + make_interval(secs => ${this.#options.leaseSeconds}),
+          lease_expires_at = now() + make_interval(secs => ${leaseSeconds}),
           heartbeat_at = now(), started_at = now(), finished_at = NULL, error = NULL, updated_at = now()
         WHERE id = (
           SELECT t.id FROM trials t JOIN sweeps s ON s.id = t.sweep_id
@@ -96,26 +98,27 @@ export class TrialQueue {
           FOR UPDATE OF t SKIP LOCKED
         )
         RETURNING id, sweep_id, number, attempt, max_attempts, config, config_hash, params, is_baseline
-      `.execute(trx);
-      const row = result.rows[0];
-      if (row === undefined) {
-        return undefined;
-      }
-
-      const claimed: ClaimedTrial = {
-        trialId: String(row.id),
-        sweepId: String(row.sweep_id),
-        number: row.number,
-        attempt: row.attempt,
-        maxAttempts: row.max_attempts,
-        config: row.config,
-        configHash: row.config_hash,
-        params: row.params,
-        isBaseline: row.is_baseline,
-      };
-      await this.#notify(trx, { type: 'trial-state', trial_id: claimed.trialId, number: claimed.number, state: 'RUNNING', attempt: claimed.attempt });
-      return claimed;
-    });
+      )
+      SELECT claimed.*, pg_notify(${notificationChannel}, json_build_object(
+        'type', 'trial-state', 'sweep', ${sweepName}::text, 'sweep_id', claimed.sweep_id::text, 'trial_id', claimed.id::text,
+        'number', claimed.number, 'state', 'RUNNING', 'attempt', claimed.attempt)::text)
+      FROM claimed
+    `.execute(this.#db);
+    const row = result.rows[0];
+    if (row === undefined) {
+      return undefined;
+    }
+    return {
+      trialId: String(row.id),
+      sweepId: String(row.sweep_id),
+      number: row.number,
+      attempt: row.attempt,
+      maxAttempts: row.max_attempts,
+      config: row.config,
+      configHash: row.config_hash,
+      params: row.params,
+      isBaseline: row.is_baseline,
+    };
   }
 
   /** Extends the lease of a held trial and reads its cancel request. */
@@ -133,60 +136,52 @@ export class TrialQueue {
   }
 
   /**
-   * Commits one epoch's metrics and renews the lease in one transaction. Rows of
-   * later epochs (left by an earlier attempt that restarted from scratch or from
-   * an older checkpoint) are deleted, so the table always holds the current run.
+   * Commits one epoch's metrics and renews the lease. Rows of later epochs
+   * (left by an earlier attempt that restarted from scratch or from an older
+   * checkpoint) are deleted, so the table always contains the current run.
+   * It is one statement, so one round trip, and atomic without a transaction.
    */
   async recordEpoch(trial: ClaimedTrial, metrics: EpochMetrics): Promise<LeaseStatus> {
-    return this.#db.transaction().execute(async (trx) => {
-      const status = await this.#lockHeld(trx, trial, sql`current_phase = ${metrics.phase}, heartbeat_at = now(),
-        lease_expires_at = now() + make_interval(secs => ${this.#options.leaseSeconds})`);
-
-      const laterPhases = metrics.phase === 'head' ? ['fine_tune'] : [];
-      await sql`
-        DELETE FROM epoch_metrics WHERE trial_id = ${trial.trialId}
-          AND ((phase = ${metrics.phase} AND epoch > ${metrics.epoch}) OR phase = ANY(${laterPhases}::text[]))
-      `.execute(trx);
-      const values = {
-        trial_id: trial.trialId,
-        phase: metrics.phase,
-        epoch: metrics.epoch,
-        loss: metrics.loss,
-        accuracy: metrics.accuracy,
-        val_loss: metrics.val_loss,
-        val_accuracy: metrics.val_accuracy,
-        learning_rate: metrics.learning_rate,
-        seconds: metrics.seconds,
-        images_per_second: metrics.images_per_second,
-      };
-      await trx
-        .insertInto('epoch_metrics')
-        .values(values)
-        .onConflict((conflict) =>
-          conflict.columns(['trial_id', 'phase', 'epoch']).doUpdateSet({
-            loss: values.loss,
-            accuracy: values.accuracy,
-            val_loss: values.val_loss,
-            val_accuracy: values.val_accuracy,
-            learning_rate: values.learning_rate,
-            seconds: values.seconds,
-            images_per_second: values.images_per_second,
-            recorded_at: sql`now()`,
-          }),
-        )
-        .execute();
-
-      await this.#notify(trx, {
-        type: 'epoch',
-        trial_id: trial.trialId,
-        number: trial.number,
-        attempt: trial.attempt,
-        phase: metrics.phase,
-        epoch: metrics.epoch,
-        val_accuracy: Number.isFinite(metrics.val_accuracy) ? metrics.val_accuracy : undefined,
-      });
-      return status;
-    });
+    const { sweepName, sweepId, workerId, leaseSeconds } = this.#options;
+    const laterPhases = metrics.phase === 'head' ? ['fine_tune'] : [];
+    const notification: SweepNotification = {
+      type: 'epoch',
+      sweep: sweepName,
+      sweep_id: sweepId,
+      trial_id: trial.trialId,
+      number: trial.number,
+      attempt: trial.attempt,
+      phase: metrics.phase,
+      epoch: metrics.epoch,
+      val_accuracy: Number.isFinite(metrics.val_accuracy) ? metrics.val_accuracy : undefined,
+    };
+    const result = await sql<{ cancel_requested: boolean }>`
+      WITH held AS (
+        UPDATE trials SET current_phase = ${metrics.phase}, heartbeat_at = now(), updated_at = now(),
+          lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+        WHERE id = ${trial.trialId} AND claimed_by = ${workerId} AND attempt = ${trial.attempt} AND state = 'RUNNING'
+        RETURNING id, cancel_requested
+      ), removed AS (
+        DELETE FROM epoch_metrics e USING held
+        WHERE e.trial_id = held.id AND ((e.phase = ${metrics.phase} AND e.epoch > ${metrics.epoch}) OR e.phase = ANY(${laterPhases}::text[]))
+      ), written AS (
+        INSERT INTO epoch_metrics (trial_id, phase, epoch, loss, accuracy, val_loss, val_accuracy, learning_rate, seconds, images_per_second)
+        SELECT held.id, ${metrics.phase}, ${metrics.epoch}::integer, ${metrics.loss}::float8, ${metrics.accuracy}::float8,
+          ${metrics.val_loss}::float8, ${metrics.val_accuracy}::float8, ${metrics.learning_rate}::float8,
+          ${metrics.seconds}::float8, ${metrics.images_per_second}::float8
+        FROM held
+        ON CONFLICT (trial_id, phase, epoch) DO UPDATE SET
+          loss = excluded.loss, accuracy = excluded.accuracy, val_loss = excluded.val_loss, val_accuracy = excluded.val_accuracy,
+          learning_rate = excluded.learning_rate, seconds = excluded.seconds, images_per_second = excluded.images_per_second,
+          recorded_at = now()
+      )
+      SELECT held.cancel_requested, pg_notify(${notificationChannel}, ${JSON.stringify(notification)}) FROM held
+    `.execute(this.#db);
+    const row = result.rows[0];
+    if (row === undefined) {
+      throw new LeaseLostError(trial.trialId, trial.attempt);
+    }
+    return { held: true, cancelRequested: row.cancel_requested };
   }
 
   /** Returns the epochs already committed for a trial, by phase, to tell a resume from a restart. */

@@ -70,7 +70,7 @@ describe('sweep agent', () => {
       120_000,
       'the first committed epoch',
     );
-    const held = await db.selectFrom('trials').select(['number']).where('claimed_by', 'like', `%:${victim.child.pid}:%`).executeTakeFirstOrThrow();
+    const claimed = await db.selectFrom('trials').select(['number']).where('claimed_by', 'like', `%:${victim.child.pid}:%`).executeTakeFirstOrThrow();
     victim.child.kill('SIGKILL');
     await victim.exited;
     const survivor = startCli(['agent', 'killed-agent', '--no-tui', '--workers', '1', '--lease-seconds', '2'], options);
@@ -79,7 +79,7 @@ describe('sweep agent', () => {
     assert.equal(code, 0, survivor.output());
     const trials = await db.selectFrom('trials').select(['id', 'number', 'state', 'attempt', 'head_epochs']).orderBy('number').execute();
     assert.ok(trials.every((trial) => trial.state === 'COMPLETE'));
-    const killed = trials.find((trial) => trial.number === held.number);
+    const killed = trials.find((trial) => trial.number === claimed.number);
     assert.equal(killed?.attempt, 2);
     for (const trial of trials) {
       const epochs = await db.selectFrom('epoch_metrics').select('epoch').where('trial_id', '=', trial.id).orderBy('epoch').execute();

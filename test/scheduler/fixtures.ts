@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { TrialConfig } from '../../src/spec/trial-config.ts';
 import type { Database } from '../../src/storage/schema.ts';
 
-/** A trial config for a simple CNN on a tiny data set; `seed` makes configs differ. */
+/** Builds a simple-CNN trial config on a tiny data set; `seed` makes configs differ. */
 export function tinyConfig(datasetPath: string, seed: number, epochs = 1): TrialConfig {
   return {
     dataset: { name: 'cifar10', path: datasetPath, limits: { train: 40, test: 20 }, validation_split: 0.25 },

@@ -68,7 +68,8 @@ describe('stopping a sweep', () => {
     const running = trials.find((trial) => trial.number === Number(stoppedRunning[1]));
     assert.equal(running?.state, 'CANCELLED');
     const epochs = await db.selectFrom('epoch_metrics').select('epoch').where('trial_id', '=', running?.id ?? '0').execute();
-    assert.ok(epochs.length >= 1 && epochs.length < 12);
+    assert.ok(epochs.length >= 1);
+    assert.ok(epochs.length < 12);
     const sweep = await db.selectFrom('sweeps').select('status').executeTakeFirstOrThrow();
     assert.equal(sweep.status, 'CANCELLED');
   });

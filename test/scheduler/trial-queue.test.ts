@@ -117,6 +117,20 @@ describe('TrialQueue', () => {
     assert.deepEqual(rows.map((row) => row.epoch), [1]);
   });
 
+  it('stores NaN and Infinity metrics as they are', async () => {
+    const { db } = await postgres.freshDatabase();
+    const sweepId = await insertSweep(db, 'nan', 1);
+    const queue = new TrialQueue(db, { sweepId, sweepName: 'nan', workerId: 'w', leaseSeconds: 30 });
+    const trial = await queue.claim('cpu:0');
+    assert.ok(trial);
+
+    await queue.recordEpoch(trial, { ...epoch(1), loss: Number.NaN, val_loss: Number.POSITIVE_INFINITY });
+
+    const row = await db.selectFrom('epoch_metrics').selectAll().executeTakeFirstOrThrow();
+    assert.ok(Number.isNaN(row.loss));
+    assert.equal(row.val_loss, Number.POSITIVE_INFINITY);
+  });
+
   it('reports a cancel request through the heartbeat', async () => {
     const { db } = await postgres.freshDatabase();
     const sweepId = await insertSweep(db, 'cancel', 1);

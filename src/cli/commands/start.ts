@@ -82,9 +82,9 @@ export function registerStartCommand(program: Command): void {
     const handle = await openDatabase({ databaseUrl: globalOptions(command).databaseUrl });
     try {
       const prepared = await prepareSweep(handle.db, spec, (planSpec, existingHashes) => planTrials(planSpec, { existingHashes }));
-      const how = prepared.created ? 'created' : 'resumed';
+      const action = prepared.created ? 'created' : 'resumed';
       const extra = prepared.created ? '' : `, ${prepared.added} new trials${prepared.resumed > 0 ? `, ${prepared.resumed} cancelled trials requeued` : ''}`;
-      process.stdout.write(`sweep ${spec.name} ${how} (${prepared.created ? `${prepared.added} trials` : 'existing trials kept'}${extra})\n`);
+      process.stdout.write(`sweep ${spec.name} ${action} (${prepared.created ? `${prepared.added} trials` : 'existing trials kept'}${extra})\n`);
 
       const artifacts = flags.artifacts !== undefined ? { value: flags.artifacts, where: '--artifacts' } : spec.artifacts === undefined ? undefined : { value: spec.artifacts.uri, where: `${spec.source_file}: artifacts` };
       await runSweepSession({
@@ -220,7 +220,7 @@ function openStore(configured: { value: string; where: string } | undefined): Ar
 
 /**
  * Prints one plain line per event: the terminal UI's line reporter for trial
- * events, and lines of its own for what only a running process sees.
+ * events, and its own lines for events that only the running process emits.
  */
 function attachPlainLines(events: SweepEventEmitter, write: (line: string) => void, color: boolean): () => void {
   const detachTrials = attachPlainReporter(events, write, color);

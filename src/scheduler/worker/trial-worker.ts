@@ -9,7 +9,7 @@ const stderrLinesKept = 20;
 
 /**
  * The Piscina task: trains one trial in this worker thread, or in a child
- * process pinned to its GPU when the task asks for process isolation.
+ * process pinned to its GPU when the task sets process isolation.
  */
 export default async function runTrialTask(task: TrialTask): Promise<TrialOutcome> {
   const { port, isolation, cudaVisibleDevices, ...trial } = task;
@@ -83,10 +83,10 @@ function runInChildProcess(trial: TrialSpecifics, port: MessagePort, cudaVisible
         resolve(outcome);
         return;
       }
-      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${String(code)}`;
+      const ending = signal !== null ? `was killed by ${signal}` : `exited with code ${String(code)}`;
       const hint = signal === 'SIGKILL' ? ' (out of memory, or killed from outside)' : '';
       const tail = stderr.length > 0 ? `\n${stderr.join('\n')}` : '';
-      resolve({ status: 'failed', error: `trial process ${how}${hint} before it finished${tail}`, crashed: true });
+      resolve({ status: 'failed', error: `trial process ${ending}${hint} before it finished${tail}`, crashed: true });
     });
   });
 }
