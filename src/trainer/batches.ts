@@ -54,7 +54,7 @@ export function batchPositions(order: Uint32Array, batchSize: number): Uint32Arr
   return batches;
 }
 
-/** The shape of an image batch of `count` CIFAR-10 images, NHWC. */
+/** Returns the NHWC shape of a batch of `count` CIFAR-10 images. */
 export function batchShape(count: number): [number, number, number, number] {
   return [count, CIFAR10_IMAGE_SIZE, CIFAR10_IMAGE_SIZE, CIFAR10_CHANNELS];
 }

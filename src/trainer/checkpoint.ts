@@ -94,9 +94,9 @@ export async function saveCheckpoint(
 }
 
 /**
- * Reads the checkpoint in `dir`. Returns undefined, after logging why, when there is
- * none, when it belongs to another config, or when it cannot be read; the trial
- * then starts from the first epoch.
+ * Reads the checkpoint in `dir`. Returns undefined, after logging the reason, when
+ * there is none, when it belongs to another config, or when it cannot be read.
+ * The trial then starts from the first epoch.
  */
 export function loadCheckpoint(dir: string, hash: string, onLog?: (message: string) => void): LoadedCheckpoint | undefined {
   const statePath = join(dir, STATE_FILE);
@@ -145,10 +145,10 @@ type LayerVariable = tf.LayersModel['weights'][number];
 
 /**
  * Lists a model's weight variables layer by layer, descending into nested
- * models. Unlike `model.weights`, whose order puts trainable weights first and
- * so changes when layers are frozen or unfrozen, this order depends only on the
- * architecture; and unlike variable names, it does not change when a process
- * builds the same model twice (auto-generated layer names get new numbers).
+ * models. `model.weights` puts trainable weights first, so its order changes when
+ * layers are frozen or unfrozen. Variable names change when a process builds the
+ * same model twice, because auto-generated layer names get new numbers. This
+ * order depends only on the architecture.
  */
 function structuralWeights(model: tf.LayersModel): LayerVariable[] {
   const seen = new Set<number>();
@@ -219,7 +219,8 @@ function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, entry]) => entry !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      // Keys are unique, so the comparison never needs to return 0.
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([key, entry]) => `${JSON.stringify(key)}:${canonicalJson(entry)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -17,7 +17,7 @@ const monitoredFields: Readonly<Record<string, MetricField>> = {
   loss: 'loss',
 };
 
-/** What early stopping remembers between epochs; stored in checkpoints. */
+/** Early-stopping progress kept between epochs and stored in checkpoints. */
 export interface EarlyStoppingState {
   /** Best monitored value so far; NaN before the first finite value. */
   best: number;

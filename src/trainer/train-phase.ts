@@ -57,11 +57,12 @@ export function countTrainableParams(model: tf.LayersModel): number {
 }
 
 /**
- * Trains one phase: compiles the model with a fresh optimizer (so that what is
- * trainable now takes effect), then runs epochs of shuffled, optionally augmented
- * batches with `trainOnBatch`, evaluates the validation split after each epoch,
- * streams the metrics, applies early stopping and writes a checkpoint. Ends by
- * restoring the best weights when configured. Leaves no tensors behind.
+ * Trains one phase. It compiles the model with a fresh optimizer, so that the
+ * current trainable settings take effect. Each epoch trains on shuffled,
+ * optionally augmented batches with `trainOnBatch`, evaluates the validation
+ * split, streams the metrics, applies early stopping and writes a checkpoint.
+ * The phase ends by restoring the best weights when configured. It leaves no
+ * tensors behind.
  */
 export async function runPhase(run: PhaseRun): Promise<PhaseSummary> {
   const { model, config, training, data, request } = run;

@@ -24,15 +24,16 @@ interface PlannedPhase {
 }
 
 /**
- * Trains one trial and returns its results. Steps: select the backend (once per
- * process), load CIFAR-10, build the model, train the head phase (for the simple
- * CNN the whole model) and, for transfer models with `fine_tune.unfreeze_layers`
- * above 0, the fine-tuning phase, then evaluate the test split and save the model
- * as model.json + weights.bin into `request.outputDir`.
+ * Trains one trial and returns its results. It selects the backend (once per
+ * process), loads CIFAR-10 and builds the model. It trains the head phase (for
+ * the simple CNN, the whole model) and, for transfer models with
+ * `fine_tune.unfreeze_layers` above 0, the fine-tuning phase. Then it evaluates
+ * the test split and saves the model as model.json + weights.bin into
+ * `request.outputDir`.
  *
  * With `request.checkpoint`, each epoch ends with a checkpoint, and a later call
- * with the same folder and config continues after the last completed epoch; a
- * checkpoint of another config is ignored (and logged) and the trial restarts.
+ * with the same folder and config continues after the last completed epoch. A
+ * checkpoint of another config is ignored (and logged), and the trial restarts.
  * Aborting `request.signal` stops between batches and rejects with an AbortError.
  */
 export async function train(request: TrainRequest): Promise<TrialResult> {
@@ -87,9 +88,9 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
         weightsRestored = true;
       }
       const resumeHere = resumed !== undefined && resumed.state.phase === phase.name && !resumed.state.phase_done ? resumed : undefined;
-      // Phases whose frozen part is cached train on its stored activations instead of the images.
       // A model built over shared layers keeps those layers alive until it is disposed too.
       lastInputs?.model.dispose();
+      // Phases whose frozen part is cached train on its stored activations instead of the images.
       lastInputs = await prepareFeatureInputs({
         model: built.model,
         data,
@@ -124,7 +125,9 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
     }
 
     throwIfAborted(request.signal);
-    const test = await evaluateSplit(lastInputs?.model ?? built.model, data.test, config.training.batch_size, request.signal, lastInputs?.test);
+    const testInputs = lastInputs?.test;
+    const testModel = testInputs === undefined ? built.model : (lastInputs?.model ?? built.model);
+    const test = await evaluateSplit(testModel, data.test, config.training.batch_size, request.signal, testInputs);
     const report = classificationReport(confusionMatrix(test.labels, test.predictions, classes), data.classNames);
 
     mkdirSync(request.outputDir, { recursive: true });

@@ -5,7 +5,7 @@ import { EnvironmentError, InputError } from '../../src/errors.ts';
 import { parseBackendChoice, probeBackend, selectBackend } from '../../src/trainer/backends/select-backend.ts';
 
 // The native packages are optional dependencies that cannot be installed on this
-// test machine; where one is present, the assertions about it being missing are skipped.
+// test machine. Where one is present, the tests that expect it missing are skipped.
 const nativeInstalled = (await probeBackend('tensorflow')).available;
 
 test('SWEEP_BACKEND values are parsed', () => {

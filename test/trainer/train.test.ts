@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../../src/spec/trial-config.ts';
+import { loadCifar10 } from '../../src/trainer/datasets/cifar10.ts';
+import { evaluateSplit } from '../../src/trainer/evaluate.ts';
 import { registerModel } from '../../src/trainer/models/registry.ts';
 import { loadModel } from '../../src/trainer/model-io.ts';
 import { train } from '../../src/trainer/train.ts';
@@ -58,7 +60,8 @@ describe('train', () => {
     assert.equal(result.phases[0].epochs, 2);
     assert.equal(result.phases[0].trainable_params, result.total_params);
     assert.equal(result.backend, 'cpu');
-    assert.ok(result.test_accuracy >= 0 && result.test_accuracy <= 1);
+    assert.ok(result.test_accuracy >= 0);
+    assert.ok(result.test_accuracy <= 1);
     assert.equal(result.per_class.length, 10);
     assert.equal(result.confusion.flat().reduce((sum, count) => sum + count, 0), 40);
     assert.equal(result.max_train_accuracy, Math.max(...epochs.map((entry) => entry.accuracy)));
@@ -68,13 +71,18 @@ describe('train', () => {
     assert.ok(existsSync(join(outputDir, 'model.json')));
   });
 
-  test('saved model reproduces the test accuracy', async () => {
+  test('saved model reproduces the test metrics', async () => {
     const outputDir = await temporaryDir('train-saved');
-    const { result } = await runTrial(fixtureConfig(dataDir, { epochs: 1 }), { outputDir });
+    const config = fixtureConfig(dataDir, { epochs: 1 });
+    const { result } = await runTrial(config, { outputDir });
+    const data = await loadCifar10(config.dataset, config.training.seed);
 
     const model = await loadModel(outputDir);
+    const evaluation = await evaluateSplit(model, data.test, config.training.batch_size);
 
     assert.equal(model.countParams(), result.total_params);
+    assert.equal(evaluation.accuracy, result.test_accuracy);
+    assert.equal(evaluation.loss, result.test_loss);
     model.dispose();
   });
 

@@ -3,7 +3,7 @@ import { locateCifar10, missingCifar10Files } from '../datasets/cifar10.ts';
 import { listGpus, type GpuListing } from './gpus.ts';
 import { parseBackendChoice, probeBackend, selectBackend, type BackendProbe, type SelectedBackend } from './select-backend.ts';
 
-/** What `sweep doctor` reports about the training environment. */
+/** Report on the training environment, as `sweep doctor` prints it. */
 export interface Diagnosis {
   node: string;
   platform: string;

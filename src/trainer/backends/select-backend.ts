@@ -20,11 +20,11 @@ export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
 /** The backend the process trains on. */
 export interface SelectedBackend {
   name: BackendName;
-  /** What runs the kernels, for example `GPU 0 (NVIDIA H200)` or `CPU (pure JavaScript)`. */
+  /** Device that runs the kernels, for example `GPU 0 (NVIDIA H200)` or `CPU (pure JavaScript)`. */
   device: string;
   /** Faster cpu kernels registered by installCpuKernels(); empty for the native backends. */
   cpuKernels: string[];
-  /** Why each faster backend was passed over, for the trial log. */
+  /** Faster backends that were passed over, each with the reason, for the trial log. */
   skipped: { name: BackendName; reason: string }[];
 }
 
@@ -107,7 +107,7 @@ async function chooseBackend(choice: BackendChoice): Promise<SelectedBackend> {
 
 async function useCpu(skipped: SelectedBackend['skipped']): Promise<SelectedBackend> {
   await switchTo('cpu', BACKEND_PACKAGES.cpu);
-  // The cpu backend prints a banner recommending tfjs-node on its first tensor;
+  // The cpu backend prints a banner recommending tfjs-node on its first tensor.
   // sweep doctor reports that instead, and the banner would draw over the terminal UI.
   const backend = tf.backend() as { firstUse?: boolean };
   backend.firstUse = false;

@@ -58,7 +58,7 @@ export function recordCount(path: string): number {
   const whole = Math.floor(size / CIFAR10_RECORD_BYTES);
   const rest = size % CIFAR10_RECORD_BYTES;
   if (size === 0) {
-    throw new EnvironmentError(`${path} is empty; a CIFAR-10 batch file holds records of ${CIFAR10_RECORD_BYTES} bytes. Replace it with a fresh copy from cifar-10-binary.tar.gz.`);
+    throw new EnvironmentError(`${path} is empty, but a CIFAR-10 batch file contains records of ${CIFAR10_RECORD_BYTES} bytes. Replace it with a fresh copy from cifar-10-binary.tar.gz.`);
   }
   if (rest !== 0) {
     throw new EnvironmentError(

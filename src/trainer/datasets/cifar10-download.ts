@@ -19,7 +19,7 @@ export interface DownloadOptions {
   url?: string;
   /** Expected MD5 of the archive, in hex. Default: the official archive's. */
   md5?: string;
-  /** Where the progress bar goes; null for none. Default: stderr. */
+  /** Stream for the progress bar, or null for none. Default: stderr. */
   progress?: NodeJS.WriteStream | null;
   env?: NodeJS.ProcessEnv;
   onLog?: (message: string) => void;
@@ -101,7 +101,7 @@ async function fetchToFile(url: string, path: string, progress: NodeJS.WriteStre
     throw new DownloadError(url, describeFetchError(error), error);
   }
   if (!response.ok || response.body === null) {
-    throw new DownloadError(url, `the server answered HTTP ${response.status} ${response.statusText}`.trim());
+    throw new DownloadError(url, `the server responded with HTTP ${response.status} ${response.statusText}`.trim());
   }
 
   const total = Number(response.headers.get('content-length') ?? Number.NaN);

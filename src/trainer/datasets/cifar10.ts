@@ -17,7 +17,7 @@ import { CIFAR10_FOLDER, DownloadError, downloadCifar10, type DownloadOptions } 
 /** Class names in label order, used when batches.meta.txt is absent. */
 export const CIFAR10_CLASS_NAMES: readonly string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
-/** Where the CIFAR-10 files are looked for, and which setting chose the folder. */
+/** Folder searched for the CIFAR-10 files, and the setting that chose it. */
 export interface Cifar10Location {
   dir: string;
   source: 'dataset.path' | 'SWEEP_DATA_DIR' | 'cache';
@@ -125,7 +125,7 @@ export function readClassNames(dir: string, onLog?: (message: string) => void): 
 /**
  * Loads the training, validation and test splits. Limits keep the first N
  * records of a split in file order (data_batch_1.bin first), not a stratified
- * sample; the train limit applies before the validation split. The validation
+ * sample. The train limit applies before the validation split. The validation
  * images are a random `validation_split` fraction of those, chosen by `seed`,
  * so the same seed always holds out the same images. Images stay as bytes.
  */

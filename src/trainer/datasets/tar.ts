@@ -128,9 +128,15 @@ function parseHeader(header: Buffer, position: number): TarEntry {
   if (prefix !== '') {
     name = `${prefix}/${name}`;
   }
-  const flag = String.fromCharCode(header[156]);
-  const type = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : 'other';
-  return { name, size: parseSize(header.subarray(124, 136)), type };
+  return { name, size: parseSize(header.subarray(124, 136)), type: entryType(String.fromCharCode(header[156])) };
+}
+
+function entryType(flag: string): TarEntry['type'] {
+  // '0' and NUL are regular files, '7' a contiguous file (read as a regular one), '5' a directory.
+  if (flag === '0' || flag === '\0' || flag === '7') {
+    return 'file';
+  }
+  return flag === '5' ? 'directory' : 'other';
 }
 
 function parseSize(field: Buffer): number {

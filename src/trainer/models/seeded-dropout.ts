@@ -10,7 +10,7 @@ export interface SeededDropoutArgs {
 /**
  * Dropout whose masks repeat for a seed but differ from batch to batch.
  * TensorFlow.js 4.22's own Dropout layer passes its fixed `seed` to every call, so a
- * seeded Dropout drops the same units in every batch; without a seed its masks
+ * seeded Dropout drops the same units in every batch. Without a seed, its masks
  * come from Math.random and a trial cannot be repeated. This layer derives each
  * call's seed from its own seed, an epoch stream set by the trainer, and a call
  * counter. Inference (`training` not true) passes inputs through unchanged.
