@@ -9,12 +9,12 @@ import { globalOptions } from '../global-options.ts';
 
 type Target = { kind: 'sweep'; sweepId: string; name: string } | { kind: 'trial'; trialId: string; label: string };
 
-/** Registers `sweep cancel SWEEP|SWEEP#N|TRIAL_ID`: stop a sweep or one trial. */
+/** Registers `sweep cancel SWEEP|SWEEP/N|#ID`: stop a sweep or one trial. */
 export function registerCancelCommand(program: Command): void {
   program
     .command('cancel')
     .description('Cancel a sweep (its waiting trials at once, its running trials at their next heartbeat) or one trial')
-    .argument('<target>', 'a sweep name, SWEEP#N for trial N of a sweep, or a trial id')
+    .argument('<target>', 'a sweep name, SWEEP/N for trial N of a sweep, or #ID for a trial id')
     .action(async (target: string, _options: unknown, command: Command) => {
       const handle = await openDatabase({ databaseUrl: globalOptions(command).databaseUrl });
       try {
@@ -50,7 +50,7 @@ async function resolveTarget(db: Kysely<Database>, target: string): Promise<Targ
     return { kind: 'sweep', sweepId: sweep.id, name: sweep.name };
   }
 
-  const numbered = /^(.+)#(\d+)$/.exec(target);
+  const numbered = /^(.+)\/(\d+)$/.exec(target);
   if (numbered !== null) {
     const [, name, number] = numbered as unknown as [string, string, string];
     const trial = await db
@@ -66,11 +66,14 @@ async function resolveTarget(db: Kysely<Database>, target: string): Promise<Targ
     return { kind: 'trial', trialId: trial.id, label: `trial ${number} of sweep ${name}` };
   }
 
-  if (/^\d+$/.test(target)) {
-    const trial = await db.selectFrom('trials').select(['id', 'number']).where('id', '=', target).executeTakeFirst();
-    if (trial !== undefined) {
-      return { kind: 'trial', trialId: trial.id, label: `trial id ${target}` };
+  const byId = /^#(\d+)$/.exec(target);
+  if (byId !== null) {
+    const id = byId[1] as string;
+    const trial = await db.selectFrom('trials').select(['id']).where('id', '=', id).executeTakeFirst();
+    if (trial === undefined) {
+      throw new InputError(`no trial with id ${id}; find trial ids with \`sweep sql\` or \`sweep watch SWEEP\``);
     }
+    return { kind: 'trial', trialId: trial.id, label: `trial #${id}` };
   }
-  throw new InputError(`no sweep named "${target}" and no trial with that id; give a sweep name, SWEEP#N for trial N of a sweep, or a trial id`);
+  throw new InputError(`no sweep named "${target}"; give a sweep name, SWEEP/N for trial N of a sweep, or #ID for a trial id`);
 }
