@@ -34,6 +34,8 @@ interface PlannedPhase {
  * With `request.checkpoint`, each epoch ends with a checkpoint, and a later call
  * with the same folder and config continues after the last completed epoch. A
  * checkpoint of another config is ignored (and logged), and the trial restarts.
+ * A resumed call streams only the epochs it runs to `onEpoch`; the result's
+ * history-based figures (maximum accuracies, gap) still cover every epoch.
  * Aborting `request.signal` stops between batches and rejects with an AbortError.
  */
 export async function train(request: TrainRequest): Promise<TrialResult> {
@@ -182,6 +184,9 @@ export function planPhases(config: TrialConfig, log: (message: string) => void =
 
 function checkTrainingConfig(config: TrialConfig, phases: PlannedPhase[]): void {
   const { training, dataset } = config;
+  if (dataset.name !== 'cifar10') {
+    throw new InputError(`dataset.name must be cifar10, the only data set the trainer reads, got "${String(dataset.name)}"`);
+  }
   if (!(Number.isInteger(training.batch_size) && training.batch_size > 0)) {
     throw new InputError(`training.batch_size must be a positive integer, got ${training.batch_size}`);
   }
