@@ -13,7 +13,11 @@ export interface SweepFeedOptions {
   url?: string;
   /** Milliseconds between full reloads while notifications are unavailable. Default 2000. */
   pollMs?: number;
-  /** Milliseconds between full reloads while listening, to catch a lost notification. Default 30000. */
+  /**
+   * Milliseconds between full reloads while listening. Notifications reach
+   * every connected listener, so this only catches changes made without one
+   * (a hand-written UPDATE, say). Default 60000.
+   */
   listenPollMs?: number;
   /** Minimum milliseconds between two reads, so a burst of notifications costs one read. Default 100. */
   minIntervalMs?: number;
@@ -49,7 +53,7 @@ export class SweepFeed {
   #closed = false;
 
   constructor(options: SweepFeedOptions) {
-    this.#options = { pollMs: 2000, listenPollMs: 30000, minIntervalMs: 100, ...options };
+    this.#options = { pollMs: 2000, listenPollMs: 60000, minIntervalMs: 100, ...options };
   }
 
   /** Whether notifications currently arrive. */

@@ -17,9 +17,13 @@ export interface HeaderProps {
 /** Three lines: sweep, backend and times; trial counts; best trial against the baseline. */
 export function Header({ snapshot, best, baseline, listening, now }: HeaderProps) {
   const tint = useTint();
-  const tick = useClock(now === undefined ? 1000 : 0);
-  const clock = now ?? tick;
   const { sweep, counts } = snapshot;
+  // Times show seconds only under an hour, so past that a tick a minute
+  // redraws as often as the text changes; a finished sweep needs no clock.
+  const sinceStart = Date.now() - snapshot.startedAt.getTime();
+  const interval = now !== undefined || sweep.finishedAt !== null ? 0 : sinceStart < 3600_000 ? 1000 : 60_000;
+  const tick = useClock(interval);
+  const clock = now ?? tick;
 
   const end = sweep.finishedAt?.getTime() ?? clock;
   const elapsed = (end - snapshot.startedAt.getTime()) / 1000;
