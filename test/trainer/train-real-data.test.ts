@@ -6,6 +6,8 @@ import { selectBackend } from '../../src/trainer/backends/select-backend.ts';
 import { train } from '../../src/trainer/train.ts';
 import { fixtureConfig, sharedCifar10Dir, temporaryDir } from './fixtures.ts';
 
+// Caches the trainer fills go to a fresh folder, not ~/.sweep.
+process.env.SWEEP_CACHE_DIR = await temporaryDir('real-data-cache');
 const backend = await selectBackend();
 // The stock cpu kernels train the simple CNN at about 1 image/s, far too slow for this test.
 const fastEnough = backend.name !== 'cpu' || backend.cpuKernels.includes('Conv2DBackpropFilter');

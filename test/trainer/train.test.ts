@@ -20,6 +20,8 @@ registerModel('transfer:mobilenet_v2', buildTinyTransfer);
 let dataDir: string;
 
 before(async () => {
+  // Caches the trainer fills (the frozen-feature cache) go to a fresh folder, not ~/.sweep.
+  process.env.SWEEP_CACHE_DIR = await temporaryDir('train-cache');
   dataDir = await temporaryDir('train-data');
   writeCifar10Fixture(dataDir, 24, 40);
 });
@@ -190,6 +192,8 @@ describe('train checkpoints', () => {
 
 describe('train transfer phases', () => {
   test('fine-tuning unfreezes the base and recompiles', async () => {
+    const before = tf.memory().numTensors;
+
     const { result, epochs } = await runTrial(transferConfig(1));
 
     assert.deepEqual(
@@ -203,6 +207,7 @@ describe('train transfer phases', () => {
     // Head: dense 8×10 + 10. Fine-tuning adds base_conv2: 3×3×4×8 + 8.
     assert.equal(result.phases[0].trainable_params, 90);
     assert.equal(result.phases[1].trainable_params, 90 + 296);
+    assert.equal(tf.memory().numTensors, before);
   });
 
   test('unfreeze_layers 0 skips fine-tuning', async () => {
