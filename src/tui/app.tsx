@@ -24,7 +24,7 @@ import {
 import type { SweepSnapshot, TrialRow } from './snapshot.ts';
 
 /**
- * How the user left the screen: `detach` (watch: the sweep goes on elsewhere),
+ * Reason the screen closed: `detach` (watch: the sweep goes on elsewhere),
  * `stop` or `background` (start: stop the sweep, or keep it running without
  * the screen), `interrupt` (Ctrl+C or a termination signal).
  */
@@ -36,7 +36,7 @@ export interface AppProps {
   sweepName: string;
   mode: 'start' | 'watch';
   listening: boolean;
-  /** Last read or connection error, shown in the status line. */
+  /** Last read or connection error, filteredTrials in the status line. */
   feedError: string | null;
   loadDetail: (trialId: string) => Promise<TrialDetail>;
   cancelTrial: (trialId: string) => Promise<CancelOutcome>;
@@ -105,7 +105,7 @@ function useSyncedState<T>(initial: T): [T, (value: T) => void, { readonly curre
   return [value, set, ref];
 }
 
-/** The live screen: header, leaderboard or trial detail, and the key line. */
+/** Renders the live screen: header, leaderboard or trial detail, and the key line. */
 export function App(props: AppProps) {
   return (
     <ColorContext.Provider value={props.color ?? true}>
@@ -136,19 +136,19 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
   const ranking = snapshot?.sweep.ranking ?? [];
   const loadedAt = snapshot?.loadedAt.getTime() ?? 0;
   const sorted = useMemo(() => sortTrials(trials, rankKeysFor(sortMode, ranking), loadedAt), [trials, ranking, sortMode, loadedAt]);
-  const shown = useMemo(() => filterTrials(sorted, filter), [sorted, filter]);
+  const filteredTrials = useMemo(() => filterTrials(sorted, filter), [sorted, filter]);
   const best = useMemo(() => bestTrial(trials, ranking), [trials, ranking]);
   const baseline = useMemo(() => baselineTrial(trials), [trials]);
   const layout = useMemo(() => layoutColumns(columns, snapshot?.parameterNames ?? [], trials), [columns, snapshot?.parameterNames, trials]);
 
-  let selectedIndex = selectedId === null ? 0 : shown.findIndex((trial) => trial.id === selectedId);
+  let selectedIndex = selectedId === null ? 0 : filteredTrials.findIndex((trial) => trial.id === selectedId);
   if (selectedIndex === -1) {
     selectedIndex = 0;
   }
-  const selected: TrialRow | null = shown[selectedIndex] ?? null;
+  const selected: TrialRow | null = filteredTrials[selectedIndex] ?? null;
 
   // Keep the selection inside the window, moving the window as little as possible.
-  let offset = Math.min(offsetRef.current, Math.max(0, shown.length - listHeight));
+  let offset = Math.min(offsetRef.current, Math.max(0, filteredTrials.length - listHeight));
   if (selectedIndex < offset) {
     offset = selectedIndex;
   } else if (selectedIndex >= offset + listHeight) {
@@ -160,8 +160,8 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
   const { detail, error: detailError } = useTrialDetail(loadDetail, detailTrial);
 
   const select = (index: number): void => {
-    const clamped = Math.max(0, Math.min(shown.length - 1, index));
-    const trial = shown[clamped];
+    const clamped = Math.max(0, Math.min(filteredTrials.length - 1, index));
+    const trial = filteredTrials[clamped];
     if (trial !== undefined) {
       setSelectedId(trial.id);
     }
@@ -173,7 +173,7 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
   useInput((input, key) => {
     // Ink passes keys that arrive in one read ("j\r" typed fast, or sent by
     // tmux) as one string. Replay them one at a time, a tick apart, so each
-    // key sees the state the previous one produced.
+    // key reads the state the previous one produced.
     if (input.length > 1 && !key.ctrl && !key.meta) {
       replayKeys([...input], (char) => handleKeyRef.current(char, keyOf(char)));
       return;
@@ -185,11 +185,11 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
     // the refs, not from this render's values.
     const prompt = promptRef.current;
     const detailOpen = detailIdRef.current !== null;
-    let selectedIndex = shown.findIndex((trial) => trial.id === selectedIdRef.current);
+    let selectedIndex = filteredTrials.findIndex((trial) => trial.id === selectedIdRef.current);
     if (selectedIndex === -1) {
       selectedIndex = 0;
     }
-    const selected = shown[selectedIndex] ?? null;
+    const selected = filteredTrials[selectedIndex] ?? null;
 
     if (key.ctrl && input === 'c') {
       onExit('interrupt');
@@ -248,7 +248,7 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
     } else if (input === 'g' || key.home) {
       select(0);
     } else if (input === 'G' || key.end) {
-      select(shown.length - 1);
+      select(filteredTrials.length - 1);
     } else if (key.return) {
       if (selected !== null) {
         setDetailId(selected.id);
@@ -309,8 +309,8 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
     status = <Text dimColor>{listening ? 'updates arrive by LISTEN/NOTIFY' : 'polling the database'}</Text>;
   }
 
-  const windowEnd = Math.min(shown.length, offset + listHeight);
-  const position = shown.length === 0 ? '0 of 0' : `${offset + 1}-${windowEnd} of ${shown.length}`;
+  const windowEnd = Math.min(filteredTrials.length, offset + listHeight);
+  const position = filteredTrials.length === 0 ? '0 of 0' : `${offset + 1}-${windowEnd} of ${filteredTrials.length}`;
   const keys =
     detailTrial === null
       ? `↑↓/jk select  Enter detail  s sort: ${sortMode}  f filter: ${filter}  c cancel  q quit   rows ${position}`
@@ -324,7 +324,7 @@ function Screen({ snapshot, sweepName, mode, listening, feedError, loadDetail, c
   } else {
     body = (
       <Leaderboard
-        trials={shown}
+        trials={filteredTrials}
         layout={layout}
         offset={offset}
         height={listHeight}

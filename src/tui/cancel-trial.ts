@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { notificationChannel, type SweepNotification } from '../scheduler/events.ts';
 import type { Database, TrialState } from '../storage/schema.ts';
 
-/** What a cancel request did to the trial. */
+/** Effect of a cancel request on the trial. */
 export type CancelOutcome =
   /** A waiting trial was cancelled at once; no worker will claim it. */
   | 'cancelled'

@@ -21,7 +21,12 @@ export function formatPoints(difference: number): string {
     return `${difference} pts`;
   }
   const points = difference * 100;
-  const sign = points > 0 ? '+' : points < 0 ? '−' : '±';
+  let sign = '±';
+  if (points > 0) {
+    sign = '+';
+  } else if (points < 0) {
+    sign = '−';
+  }
   return `${sign}${Math.abs(points).toFixed(2)} pts`;
 }
 
@@ -70,17 +75,17 @@ export function formatParameter(value: ParameterValue | undefined): string {
  * `width` values.
  */
 export function sparkline(values: readonly number[], width: number): string {
-  const shown = values.slice(Math.max(0, values.length - width));
-  const finite = shown.filter((value) => Number.isFinite(value));
+  const latest = values.slice(Math.max(0, values.length - width));
+  const finite = latest.filter((value) => Number.isFinite(value));
   if (finite.length === 0) {
-    return '·'.repeat(shown.length);
+    return '·'.repeat(latest.length);
   }
   const min = Math.min(...finite);
   const max = Math.max(...finite);
   const span = max - min;
 
   let line = '';
-  for (const value of shown) {
+  for (const value of latest) {
     if (!Number.isFinite(value)) {
       line += '·';
       continue;

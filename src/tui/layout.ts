@@ -28,7 +28,7 @@ const minInfoWidth = 28;
 /**
  * Fits the leaderboard's columns into `width` cells. Parameter columns are as
  * wide as their longest value (at most 16), and the progress column gets at
- * least 28 cells; on a narrow screen the other columns give up space.
+ * least 28 cells. On a narrow screen the other columns give up space.
  */
 export function layoutColumns(width: number, parameterNames: readonly string[], trials: readonly TrialRow[]): ColumnLayout {
   const maxNumber = trials.reduce((max, trial) => Math.max(max, trial.number), 0);

@@ -16,7 +16,7 @@ export interface LiveAppProps {
   pollMs?: number;
 }
 
-/** The screen wired to PostgreSQL: `App` fed by `useSweep`, with detail reads and cancel writes. */
+/** Renders `App` fed by `useSweep` from PostgreSQL, with detail reads and cancel writes. */
 export function LiveApp({ db, url, sweepName, mode, onExit, color, pollMs }: LiveAppProps) {
   const { snapshot, listening, error, refresh } = useSweep({ db, sweepName, url, pollMs });
   const loadDetail = useCallback((trialId: string) => loadTrialDetail(db, trialId), [db]);

@@ -18,7 +18,7 @@ import { SweepFeed } from './sweep-feed.ts';
  * plain line per event, colored only when `color` is set (never with NO_COLOR).
  */
 
-/** Whether output to a stream may use color: a TTY, and NO_COLOR unset or empty. */
+/** Returns whether output to a stream may use color: it is a TTY and NO_COLOR is unset or empty. */
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   const noColor = env.NO_COLOR;
   return stream.isTTY === true && (noColor === undefined || noColor === '');

@@ -13,7 +13,7 @@ export interface RunTuiOptions {
   /** Connection string for LISTEN/NOTIFY; absent, the screen polls. */
   url?: string;
   sweepName: string;
-  /** `start`: `q` asks whether to stop the sweep or keep it running; `watch`: `q` just leaves. */
+  /** With `start`, `q` offers to stop the sweep or keep it running. With `watch`, `q` closes the screen at once. */
   mode: 'start' | 'watch';
   /** Called once when the screen closes, with how the user left it. */
   onQuit?: (action: TuiExitAction) => void;
@@ -32,7 +32,7 @@ export interface TuiSession {
   close: (action?: TuiExitAction) => void;
 }
 
-/** Whether to draw the screen: both streams are terminals, TERM is not `dumb`, and `--no-tui` was not given. */
+/** Returns whether to draw the screen: both streams are terminals, TERM is not `dumb`, and `--no-tui` was not given. */
 export function shouldUseTui(options: { noTui?: boolean; stdout?: { isTTY?: boolean }; stdin?: { isTTY?: boolean }; env?: NodeJS.ProcessEnv }): boolean {
   const env = options.env ?? process.env;
   const stdout = options.stdout ?? process.stdout;

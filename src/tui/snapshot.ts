@@ -106,7 +106,7 @@ export function variedParameterNames(trials: readonly TrialRow[]): string[] {
   }
 
   // A sweep of one trial, or with a parameter fixed everywhere, still shows its
-  // parameters: hiding every column would leave rows that cannot be told apart.
+  // parameters, because hiding every column would leave rows that look the same.
   if (varied.size === 0) {
     return order;
   }

@@ -129,7 +129,7 @@ export class SweepFeed {
     this.#client = client;
     this.#reconnectAttempt = 0;
     this.#setListening(true);
-    // Changes made while the connection was down sent notifications nobody heard.
+    // Changes made while the connection was down sent notifications that no listener received.
     this.refresh();
     this.#schedulePoll();
   }

@@ -18,17 +18,25 @@ export interface HeaderProps {
 export function Header({ snapshot, best, baseline, listening, now }: HeaderProps) {
   const tint = useTint();
   const { sweep, counts } = snapshot;
-  // Times show seconds only under an hour, so past that a tick a minute
-  // redraws as often as the text changes; a finished sweep needs no clock.
+  // Times show seconds only under an hour. Past that, a tick a minute redraws
+  // as often as the text changes. A finished sweep needs no clock.
   const sinceStart = Date.now() - snapshot.startedAt.getTime();
-  const interval = now !== undefined || sweep.finishedAt !== null ? 0 : sinceStart < 3600_000 ? 1000 : 60_000;
+  let interval = sinceStart < 3600_000 ? 1000 : 60_000;
+  if (now !== undefined || sweep.finishedAt !== null) {
+    interval = 0;
+  }
   const tick = useClock(interval);
   const clock = now ?? tick;
 
   const end = sweep.finishedAt?.getTime() ?? clock;
   const elapsed = (end - snapshot.startedAt.getTime()) / 1000;
   const remaining = estimateRemainingSeconds(snapshot, new Date(clock));
-  const left = remaining === null ? 'left unknown' : remaining === 0 ? 'nothing left' : `left ~${formatDuration(remaining)}`;
+  let left = `left ~${formatDuration(remaining)}`;
+  if (remaining === null) {
+    left = 'left unknown';
+  } else if (remaining === 0) {
+    left = 'nothing left';
+  }
   const done = counts.COMPLETE;
   const devices = snapshot.devices.length > 0 ? snapshot.devices.join(',') : '-';
 

@@ -15,7 +15,7 @@ export interface LeaderboardProps {
   baselineAccuracy: number | null;
 }
 
-/** The ranked table: column titles and the visible window of rows. */
+/** Renders the ranked table: column titles and the visible window of rows. */
 export function Leaderboard({ trials, layout, offset, height, selectedIndex, bestId, baselineId, baselineAccuracy }: LeaderboardProps) {
   const visible = trials.slice(offset, offset + height);
   return (

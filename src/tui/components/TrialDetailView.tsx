@@ -104,7 +104,7 @@ export function detailLines(trial: TrialRow, detail: TrialDetail | null, width: 
         <>
           {fit(names[row], 11)}
           {counts.map((count, column) => (
-            <Text key={column} color={tint(row === column ? 'green' : count > 0 ? undefined : 'gray')} bold={row === column}>
+            <Text key={column} color={tint(cellColor(row === column, count))} bold={row === column}>
               {fit(String(count), cell, 'right')}
             </Text>
           ))}
@@ -124,6 +124,14 @@ export function detailLines(trial: TrialRow, detail: TrialDetail | null, width: 
     push('report-weighted', reportLine('weighted avg', averages.weighted.precision, averages.weighted.recall, averages.weighted.f1, averages.support));
   }
   return lines;
+}
+
+/** Colors the diagonal (correct predictions) green and empty cells gray. */
+function cellColor(diagonal: boolean, count: number): string | undefined {
+  if (diagonal) {
+    return 'green';
+  }
+  return count > 0 ? undefined : 'gray';
 }
 
 function reportLine(name: string, precision: number | null, recall: number | null, f1: number | null, support: number): string {
@@ -157,7 +165,7 @@ export function averageReport(classes: readonly ClassRow[]): Averages {
   };
 }
 
-/** One trial's detail: summary, accuracy curves, per-epoch table, confusion matrix and classification report. */
+/** Renders one trial's detail: summary, accuracy curves, per-epoch table, confusion matrix and classification report. */
 export function TrialDetailView({ trial, detail, width, height, offset }: TrialDetailViewProps) {
   const tint = useTint();
   const lines = detailLines(trial, detail, width, tint);

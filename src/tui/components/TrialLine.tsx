@@ -35,7 +35,7 @@ export function TrialHeaderLine({ layout }: { layout: ColumnLayout }) {
   );
 }
 
-/** The text after the state: epoch progress while running, the error of a failure, the duration once done. */
+/** Returns the text after the state: epoch progress while running, the error of a failure, the duration once done. */
 function infoText(trial: TrialRow, width: number): string {
   switch (trial.state) {
     case 'RUNNING': {

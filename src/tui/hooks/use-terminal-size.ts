@@ -6,7 +6,7 @@ export interface TerminalSize {
   rows: number;
 }
 
-/** Returns the terminal's size and re-renders on resize; 80×24 where the stream does not say. */
+/** Returns the terminal's size and re-renders on resize. A stream without a size counts as 80×24. */
 export function useTerminalSize(): TerminalSize {
   const { stdout } = useStdout();
   const read = (): TerminalSize => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
