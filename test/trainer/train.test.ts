@@ -210,6 +210,24 @@ describe('train transfer phases', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
+  test('only unfrozen base layers change', async () => {
+    const config = transferConfig(1);
+    const outputDir = await temporaryDir('train-unfrozen');
+    const initial = await buildTinyTransfer(config.model, { classes: 10, seed: config.training.seed, cacheDir: '' });
+
+    await runTrial(config, { outputDir });
+    const trained = await loadModel(outputDir);
+
+    const kernel = (model: tf.LayersModel, name: string): Float32Array => {
+      const base = model.layers.find((layer) => layer instanceof tf.LayersModel) as tf.LayersModel;
+      return base.getLayer(name).getWeights()[0].dataSync() as Float32Array;
+    };
+    assert.deepEqual(kernel(trained, 'base_conv1'), kernel(initial.model, 'base_conv1'));
+    assert.notDeepEqual(kernel(trained, 'base_conv2'), kernel(initial.model, 'base_conv2'));
+    trained.dispose();
+    initial.model.dispose();
+  });
+
   test('unfreeze_layers 0 skips fine-tuning', async () => {
     const { result } = await runTrial(transferConfig(0));
 
