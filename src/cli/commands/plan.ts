@@ -47,6 +47,9 @@ async function writeJsonPlan(spec: SweepSpec, limit: number, output: BufferedOut
   await output.write(`{"sweep":${JSON.stringify(spec.name)},"trials":[`);
   let printed = 0;
   for (const trial of plan) {
+    if (output.closed) {
+      return;
+    }
     if (printed < limit) {
       await output.write(`${printed === 0 ? '\n' : ',\n'}${JSON.stringify({ number: printed + 1, ...trial })}`);
       printed += 1;
@@ -69,6 +72,9 @@ async function writeTablePlan(spec: SweepSpec, limit: number, output: BufferedOu
 
   let printed = 0;
   for (const trial of plan) {
+    if (output.closed) {
+      return;
+    }
     if (printed >= limit) {
       continue;
     }
@@ -144,7 +150,8 @@ function truncate(text: string, width: number): string {
 class BufferedOutput {
   private chunks: string[] = [];
   private size = 0;
-  private closed = false;
+  /** True once the reader of stdout has gone away; the caller can stop producing output. */
+  closed = false;
 
   constructor() {
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -177,5 +184,7 @@ class BufferedOutput {
         process.stdout.once('error', () => resolve());
       });
     }
+    // Lets a pending EPIPE error event run, which a chain of resolved promises never does.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
