@@ -12,6 +12,8 @@ import { SeededRandom } from './seeded-random.ts';
 import { TrialResolver, type Assignment } from './trial-resolver.ts';
 
 export interface PlanOptions {
+  /** Seed of a random search; absent: the spec's `search.seed`. Grids ignore it. */
+  seed?: number;
   /** Config hashes already in the sweep: they are not planned again (and count toward a random search's budget). */
   existingHashes?: ReadonlySet<string>;
 }
@@ -104,7 +106,7 @@ export class TrialPlan implements Iterable<PlannedTrial> {
     const search = this.spec.search;
     const budget = search.method === 'random' ? search.trials : Infinity;
     let accepted = 0;
-    const points = search.method === 'grid' ? this.gridAssignments() : this.randomAssignments(search.seed);
+    const points = search.method === 'grid' ? this.gridAssignments() : this.randomAssignments(this.options.seed ?? search.seed);
     for (const assignment of points) {
       if (accepted >= budget) {
         break;

@@ -239,6 +239,12 @@ describe('random planner', () => {
     assert.notDeepEqual(first, other);
   });
 
+  it('takes the seed from the options', () => {
+    const fromFile = hashes(planTrials(spec(RANDOM, 'search: { method: random, trials: 20, seed: 4 }\n')));
+    const fromOptions = hashes(planTrials(spec(RANDOM, 'search: { method: random, trials: 20, seed: 3 }\n'), { seed: 4 }));
+    assert.deepEqual(fromOptions, fromFile);
+  });
+
   it('never repeats a config', () => {
     const trials = hashes(planTrials(spec(RANDOM, 'search: { method: random, trials: 200, seed: 1 }\n')));
     assert.equal(new Set(trials).size, trials.length);
