@@ -51,6 +51,13 @@ export interface TrialReleasedEvent extends TrialRef {
 
 export interface TrialCancelledEvent extends TrialRef {}
 
+export interface TrialPrunedEvent extends TrialRef {
+  /** Epochs the trial ran, both phases counted. */
+  epochs: number;
+  /** The pruner's reason. */
+  reason: string;
+}
+
 export interface LeaseExpiredEvent {
   sweep: string;
   trialId: string;
@@ -90,6 +97,7 @@ export interface SweepEvents {
   'trial-failed': [TrialFailedEvent];
   'trial-released': [TrialReleasedEvent];
   'trial-cancelled': [TrialCancelledEvent];
+  'trial-pruned': [TrialPrunedEvent];
   'lease-expired': [LeaseExpiredEvent];
   notice: [SweepNoticeEvent];
   stopping: [SweepStoppingEvent];

@@ -7,12 +7,13 @@ import type { ArtifactSpool } from '../artifacts/artifact-spool.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { logger } from '../log.ts';
 import { stateDir } from '../paths.ts';
-import type { TrialConfig } from '../spec/trial-config.ts';
+import type { MonitoredMetric, TrialConfig } from '../spec/trial-config.ts';
 import { recordArtifact } from '../storage/artifact-repository.ts';
 import type { Database } from '../storage/schema.ts';
 import { recordTrialResult } from '../storage/trial-repository.ts';
 import type { EpochMetrics, TrialResult } from '../trainer/types.ts';
 import type { DevicePlan, DeviceSlot } from './devices.ts';
+import type { Pruner } from './pruning/pruner.ts';
 import type { SweepEventEmitter, SweepFinishedEvent } from './events.ts';
 import { TrialPool, type RunningTrial } from './trial-pool.ts';
 import { LeaseLostError, TrialQueue, type ClaimedTrial } from './trial-queue.ts';
@@ -43,6 +44,8 @@ export interface SweepRunnerOptions {
   stateDir?: string;
   /** Seconds to wait after an immediate stop before running trials are killed. Default 5. */
   terminateAfterSeconds?: number;
+  /** Stops unpromising trials after an epoch (the sweep file's `pruning:`); absent: no pruning. */
+  pruning?: { pruner: Pruner; metric: MonitoredMetric };
 }
 
 /** Counts and timings of one `run()` in this process. */
@@ -53,6 +56,7 @@ export interface SweepRunSummary {
   failed: number;
   cancelled: number;
   released: number;
+  pruned: number;
   /** Orchestration time per completed trial in ms (claim, database writes, files and upload). */
   overheadMs: number[];
   /** The same time split by step, one entry per completed trial, in ms. */
@@ -64,13 +68,15 @@ export interface SweepRunSummary {
 /** Steps of the orchestration work around a trial, for `SweepRunSummary.overheadSteps`. */
 export type OverheadStep = 'claim' | 'prepare' | 'epochs' | 'files' | 'upload' | 'commit';
 
-type StopReason = 'cancel' | 'lease-lost' | 'interrupt' | 'database';
+type StopReason = 'cancel' | 'lease-lost' | 'interrupt' | 'database' | 'prune';
 
 interface LocalTrial {
   claimed: ClaimedTrial;
   slot: DeviceSlot;
   handle?: RunningTrial;
   stopReason?: StopReason;
+  /** Set when the pruner stopped the trial. */
+  pruned?: { epochs: number; reason: string };
   /** Epoch rows committed by earlier attempts, to tell a resume from a restart. */
   previousEpochs: { phase: string; epochs: number }[];
   sawEpoch: boolean;
@@ -102,7 +108,7 @@ export class SweepRunner {
   #pool: TrialPool | undefined;
   #stopMode: 'graceful' | 'immediate' | undefined;
   #wake: () => void = () => {};
-  #summary: SweepRunSummary = { reason: 'done', completed: 0, failed: 0, cancelled: 0, released: 0, overheadMs: [], overheadSteps: [], trialMs: [] };
+  #summary: SweepRunSummary = { reason: 'done', completed: 0, failed: 0, cancelled: 0, released: 0, pruned: 0, overheadMs: [], overheadSteps: [], trialMs: [] };
 
   constructor(options: SweepRunnerOptions) {
     if (options.plan.slots.length === 0) {
@@ -337,8 +343,35 @@ export class SweepRunner {
     } else if (this.#stopMode !== undefined && !isFinalEpoch(claimed.config, metrics)) {
       trial.stopReason = 'interrupt';
       stop = true;
+    } else if (this.#options.pruning !== undefined && !isFinalEpoch(claimed.config, metrics)) {
+      stop = await this.#shouldPrune(trial);
     }
     trial.handle?.control({ type: 'ack', seq, stop });
+  }
+
+  /** Asks the pruner about a trial that has just committed an epoch; errors keep the trial running. */
+  async #shouldPrune(trial: LocalTrial): Promise<boolean> {
+    const pruning = this.#options.pruning;
+    if (pruning === undefined) {
+      return false;
+    }
+    try {
+      const curves = await this.#queue.curves(pruning.metric);
+      const own = curves.find((curve) => curve.trialId === trial.claimed.trialId);
+      if (own === undefined) {
+        return false;
+      }
+      const decision = pruning.pruner.decide(own, curves.filter((curve) => curve !== own));
+      if (!decision.prune) {
+        return false;
+      }
+      trial.stopReason = 'prune';
+      trial.pruned = { epochs: own.values.length, reason: decision.reason };
+      return true;
+    } catch (error) {
+      logger().warn({ err: error, sweep: this.#options.sweepName, trial: trial.claimed.number }, 'pruning decision failed; the trial goes on');
+      return false;
+    }
   }
 
   #reportResumeOrRestart(trial: LocalTrial, first: EpochMetrics): void {
@@ -376,6 +409,15 @@ export class SweepRunner {
         }
         // Training worked but recording it did not: count the attempt and retry while attempts remain.
         await this.#failTrial(trial, `recording the finished trial failed: ${describeError(error)}`, true);
+      }
+      return;
+    }
+    if (trial.stopReason === 'prune' && trial.pruned !== undefined) {
+      if (await this.#queue.markPruned(claimed, trial.pruned.epochs, trial.pruned.reason)) {
+        this.#summary.pruned += 1;
+        this.#log(trial, `pruned after ${trial.pruned.epochs} epochs: ${trial.pruned.reason}`);
+        logger().info({ sweep: sweepName, trial: claimed.number, epochs: trial.pruned.epochs, reason: trial.pruned.reason }, 'trial pruned');
+        events.emit('trial-pruned', { ...ref, epochs: trial.pruned.epochs, reason: trial.pruned.reason });
       }
       return;
     }

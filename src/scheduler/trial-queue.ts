@@ -1,8 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { ParameterValue, TrialConfig } from '../spec/trial-config.ts';
+import type { MonitoredMetric, ParameterValue, TrialConfig } from '../spec/trial-config.ts';
 import type { Database, TrialState } from '../storage/schema.ts';
 import type { EpochMetrics } from '../trainer/types.ts';
 import { notificationChannel, type SweepNotification } from './events.ts';
+import type { TrialCurve } from './pruning/pruner.ts';
 import { isDeadLocalWorker } from './worker-id.ts';
 
 /** A trial this worker holds: writes to it must name the same worker and attempt. */
@@ -236,6 +237,42 @@ export class TrialQueue {
       await this.#notify(trx, { type: 'trial-state', trial_id: trial.trialId, number: trial.number, state: 'WAITING', attempt: trial.attempt - 1 });
       return true;
     });
+  }
+
+  /**
+   * Marks a held trial PRUNED after the pruner stopped it at `epochs` (both
+   * phases counted). Returns false when it was no longer held.
+   */
+  async markPruned(trial: ClaimedTrial, epochs: number, reason: string): Promise<boolean> {
+    try {
+      await this.#db.transaction().execute(async (trx) => {
+        await this.#lockHeld(trx, trial, sql`pruned_at_epoch = ${epochs}`);
+        await this.#finish(trx, trial, 'PRUNED', reason);
+      });
+      return true;
+    } catch (caught) {
+      if (caught instanceof LeaseLostError) {
+        return false;
+      }
+      throw caught;
+    }
+  }
+
+  /**
+   * Reads one metric of every trial of the sweep, epoch by epoch over both
+   * phases (head first), for the pruner.
+   */
+  async curves(metric: MonitoredMetric): Promise<TrialCurve[]> {
+    // The column name cannot be a bind parameter, so it comes from this fixed list.
+    const column = { val_accuracy: 'val_accuracy', val_loss: 'val_loss', accuracy: 'accuracy', loss: 'loss' }[metric];
+    const result = await sql<{ id: string; state: TrialState; values: number[] | null }>`
+      SELECT t.id, t.state,
+        array_agg(e.${sql.ref(column)} ORDER BY e.phase = 'fine_tune', e.epoch) FILTER (WHERE e.epoch IS NOT NULL) AS values
+      FROM trials t LEFT JOIN epoch_metrics e ON e.trial_id = t.id
+      WHERE t.sweep_id = ${this.#options.sweepId}
+      GROUP BY t.id, t.state
+    `.execute(this.#db);
+    return result.rows.map((row) => ({ trialId: String(row.id), state: row.state, values: (row.values ?? []).map(Number) }));
   }
 
   /** Marks a held trial CANCELLED after it stopped on a cancel request. */

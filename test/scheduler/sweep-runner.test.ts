@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { openArtifactStore } from '../../src/artifacts/open-artifact-store.ts';
 import { SweepEventEmitter } from '../../src/scheduler/events.ts';
 import { planDevices } from '../../src/scheduler/devices.ts';
+import { MedianPruner } from '../../src/scheduler/pruning/median-pruner.ts';
 import { SweepRunner } from '../../src/scheduler/sweep-runner.ts';
 import { usePostgres } from '../helpers/postgres.ts';
 import { insertSweep, writeTinyCifar } from './fixtures.ts';
@@ -87,3 +88,44 @@ for (const isolation of ['thread', 'process'] as const) {
     });
   });
 }
+
+describe('SweepRunner pruning', () => {
+  it('prunes a trial worse than finished ones', async () => {
+    const { db } = await postgres.freshDatabase();
+    const sweepId = await insertSweep(db, 'pruning', 2, { datasetPath: dataDir, epochs: 3 });
+    // Trial 1 stands for a finished trial that reached val_accuracy 1.0 at every epoch.
+    const finished = await db.updateTable('trials').set({ state: 'COMPLETE' }).where('number', '=', 1).returning('id').executeTakeFirstOrThrow();
+    for (const epoch of [1, 2, 3]) {
+      await db
+        .insertInto('epoch_metrics')
+        .values({ trial_id: finished.id, phase: 'head', epoch, loss: 0, accuracy: 1, val_loss: 0, val_accuracy: 1, learning_rate: 1e-3, seconds: 1, images_per_second: 1 })
+        .execute();
+    }
+    // Worker threads copy the environment when they start; this run injects no failure.
+    const injected = process.env.SWEEP_TEST_FAIL_TRIAL;
+    process.env.SWEEP_TEST_FAIL_TRIAL = '';
+    const events = new SweepEventEmitter();
+    const pruned: number[] = [];
+    events.on('trial-pruned', (event) => pruned.push(event.number));
+    const runner = new SweepRunner({
+      db,
+      sweepId,
+      sweepName: 'pruning',
+      plan: planDevices({ workers: 1, gpus: [], nativeBackend: false, isolation: 'thread' }),
+      events,
+      stateDir: join(workDir, 'state-pruning'),
+      pruning: { pruner: new MedianPruner({ metric: 'val_accuracy', min_epochs: 1, min_trials: 1 }), metric: 'val_accuracy' },
+    });
+
+    const summary = await runner.run().finally(() => {
+      process.env.SWEEP_TEST_FAIL_TRIAL = injected;
+    });
+
+    assert.equal(summary.pruned, 1);
+    assert.deepEqual(pruned, [2]);
+    const trial = await db.selectFrom('trials').selectAll().where('number', '=', 2).executeTakeFirstOrThrow();
+    assert.equal(trial.state, 'PRUNED');
+    assert.equal(trial.pruned_at_epoch, 1);
+    assert.match(trial.error ?? '', /worse than the median/);
+  });
+});

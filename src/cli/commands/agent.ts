@@ -33,6 +33,7 @@ export function registerAgentCommand(program: Command): void {
         sweepName,
         workers: workersFlag ?? spec.resources?.workers ?? 'auto',
         noTui: !flags.tui,
+        ...(spec.pruning === undefined ? {} : { pruning: spec.pruning }),
         ...(artifacts === undefined ? {} : { artifacts }),
         ...(leaseSeconds === undefined ? {} : { leaseSeconds }),
       });

@@ -18,6 +18,10 @@ import { detectGpus, planDevices, type TrialIsolation } from '../../scheduler/de
 import { SweepEventEmitter } from '../../scheduler/events.ts';
 import { SweepRunner, type SweepRunSummary } from '../../scheduler/sweep-runner.ts';
 import type { Database } from '../../storage/schema.ts';
+import { createPruner } from '../../scheduler/pruning/index.ts';
+import type { Pruner } from '../../scheduler/pruning/pruner.ts';
+import type { PruningConfig } from '../../spec/sweep-spec.ts';
+import type { MonitoredMetric } from '../../spec/trial-config.ts';
 import type { TuiExitAction } from '../../tui/app.tsx';
 import { attachPlainReporter, colorEnabled } from '../../tui/plain-reporter.ts';
 import { runTui, shouldUseTui, type TuiSession } from '../../tui/run-tui.tsx';
@@ -94,6 +98,7 @@ export function registerStartCommand(program: Command): void {
         sweepName: spec.name,
         workers: workersFlag ?? spec.resources.workers,
         noTui: !flags.tui,
+        ...(spec.pruning === undefined ? {} : { pruning: spec.pruning }),
         ...(artifacts === undefined ? {} : { artifacts }),
         ...(leaseSeconds === undefined ? {} : { leaseSeconds }),
       });
@@ -115,6 +120,8 @@ export interface SessionOptions {
   artifacts?: { value: string; where: string };
   noTui: boolean;
   leaseSeconds?: number;
+  /** The sweep file's `pruning:` section; absent: trials are never pruned. */
+  pruning?: PruningConfig;
 }
 
 /**
@@ -140,6 +147,7 @@ export async function runSweepSession(options: SessionOptions): Promise<SweepRun
     events,
     artifacts,
     spool: new ArtifactSpool(),
+    ...pruningOption(options.pruning),
     ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }),
   });
 
@@ -212,6 +220,14 @@ export async function runSweepSession(options: SessionOptions): Promise<SweepRun
   }
 }
 
+function pruningOption(config: PruningConfig | undefined): { pruning?: { pruner: Pruner; metric: MonitoredMetric } } {
+  const pruner = createPruner(config);
+  if (pruner === undefined || config === undefined) {
+    return {};
+  }
+  return { pruning: { pruner, metric: config.metric } };
+}
+
 function openStore(configured: { value: string; where: string } | undefined): ArtifactStore | undefined {
   const location = resolveArtifactLocation(configured);
   logger().info({ artifacts: formatArtifactLocation(location) }, 'artifact store');
@@ -227,6 +243,7 @@ function attachPlainLines(events: SweepEventEmitter, write: (line: string) => vo
   const onStarted = (event: { sweep: string; workers: number; workerId: string }): void =>
     write(`sweep ${event.sweep}: running up to ${event.workers} trials at once as ${event.workerId}`);
   const onNotice = (event: { message: string }): void => write(event.message);
+  const onPruned = (event: { number: number; epochs: number; reason: string }): void => write(`trial ${event.number} pruned after ${event.epochs} epochs: ${event.reason}`);
   const onReleased = (event: { number: number; reason: string }): void => write(`trial ${event.number} back to the queue: ${event.reason}`);
   const onExpired = (event: { number: number; previousOwner: string | null; newState: string }): void =>
     write(`trial ${event.number}: lease of ${event.previousOwner ?? 'an unknown worker'} expired; now ${event.newState}`);
@@ -239,6 +256,7 @@ function attachPlainLines(events: SweepEventEmitter, write: (line: string) => vo
   events.on('sweep-started', onStarted);
   events.on('notice', onNotice);
   events.on('trial-released', onReleased);
+  events.on('trial-pruned', onPruned);
   events.on('lease-expired', onExpired);
   events.on('sweep-finished', onFinished);
   return () => {
@@ -246,6 +264,7 @@ function attachPlainLines(events: SweepEventEmitter, write: (line: string) => vo
     events.off('sweep-started', onStarted);
     events.off('notice', onNotice);
     events.off('trial-released', onReleased);
+    events.off('trial-pruned', onPruned);
     events.off('lease-expired', onExpired);
     events.off('sweep-finished', onFinished);
   };
