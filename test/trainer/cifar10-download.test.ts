@@ -103,6 +103,17 @@ describe('CIFAR-10 download', () => {
     assert.deepEqual(readdirSync(join(cache, 'datasets')), ['cifar-10-batches-bin']);
   });
 
+  test('concurrent downloads leave one folder', async () => {
+    const cache = await temporaryDir('download-concurrent');
+    const options = { url: `${baseUrl}/cifar-10-binary.tar.gz`, md5: md5(archive), progress: null };
+
+    const folders = await Promise.all([downloadCifar10(join(cache, 'datasets'), options), downloadCifar10(join(cache, 'datasets'), options)]);
+
+    assert.equal(folders[0], folders[1]);
+    assert.deepEqual(readdirSync(join(cache, 'datasets')), ['cifar-10-batches-bin']);
+    assert.equal(readdirSync(folders[0]).length, 7);
+  });
+
   test('second load reads the cache without downloading', async () => {
     const cache = await temporaryDir('download-once');
     const env = { SWEEP_CACHE_DIR: cache, SWEEP_CIFAR10_URL: `${baseUrl}/cifar-10-binary.tar.gz` };

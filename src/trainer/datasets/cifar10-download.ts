@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,6 +30,10 @@ export interface DownloadOptions {
  * unpacks `cifar-10-batches-bin/` there. The folder appears only once complete:
  * files are unpacked into a temporary folder that is then renamed. The archive
  * is deleted after unpacking. Returns the unpacked folder.
+ *
+ * Temporary names are unique per call, so workers (threads or processes) that
+ * start together on an empty cache each download their own copy, and the first
+ * complete folder wins.
  */
 export async function downloadCifar10(parentDir: string, options: DownloadOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
@@ -38,7 +42,7 @@ export async function downloadCifar10(parentDir: string, options: DownloadOption
   const progress = options.progress === undefined ? process.stderr : options.progress;
   mkdirSync(parentDir, { recursive: true });
 
-  const archive = join(parentDir, basename(new URL(url).pathname) || 'cifar-10-binary.tar.gz');
+  const archive = join(parentDir, `${basename(new URL(url).pathname) || 'cifar-10-binary.tar.gz'}.${uniqueSuffix()}`);
   const partial = `${archive}.part`;
   options.onLog?.(`downloading CIFAR-10 from ${url} into ${parentDir}`);
   const actualMd5 = await fetchToFile(url, partial, progress);
@@ -61,7 +65,7 @@ export async function downloadCifar10(parentDir: string, options: DownloadOption
  */
 export async function unpackCifar10Archive(archive: string, parentDir: string): Promise<string> {
   const target = join(parentDir, CIFAR10_FOLDER);
-  const temporary = `${target}.unpacking`;
+  const temporary = `${target}.unpacking-${uniqueSuffix()}`;
   rmSync(temporary, { recursive: true, force: true });
   mkdirSync(temporary, { recursive: true });
 
@@ -85,11 +89,29 @@ export async function unpackCifar10Archive(archive: string, parentDir: string): 
     rmSync(temporary, { recursive: true, force: true });
     throw new EnvironmentError(`${archive} does not contain ${missing.map((name) => `${CIFAR10_FOLDER}/${name}`).join(', ')}; it is not the CIFAR-10 binary archive`);
   }
-  if (existsSync(target)) {
-    rmSync(target, { recursive: true, force: true });
+  if (isComplete(target)) {
+    // Another process finished first.
+    rmSync(temporary, { recursive: true, force: true });
+    return target;
   }
-  renameSync(temporary, target);
+  rmSync(target, { recursive: true, force: true });
+  try {
+    renameSync(temporary, target);
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true });
+    if (!isComplete(target)) {
+      throw error;
+    }
+  }
   return target;
+}
+
+function uniqueSuffix(): string {
+  return `${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+function isComplete(folder: string): boolean {
+  return [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].every((name) => existsSync(join(folder, name)));
 }
 
 /** Streams a URL into a file and returns the MD5 of the bytes written. */
