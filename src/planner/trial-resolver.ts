@@ -126,10 +126,13 @@ class ConfigUnit {
 
     const parsed = this.schema.safeParse(raw, { reportInput: true });
     if (!parsed.success) {
+      // Validation checks each parameter value with the others at their first values, so a
+      // problem that only a combination of values causes surfaces here, during planning.
       const details = parsed.error.issues
-        .flatMap((issue) => issueToProblems(issue, this.schema, raw, (_path, value) => renderValue(value), this.path))
-        .map((problem) => `${formatPath(problem.path)}: ${problem.message}`);
-      throw new InputError(`invalid trial config: ${details.join('; ')}`);
+        .flatMap((issue) => issueToProblems(issue, this.schema, raw, (_path, value) => renderValue(value)))
+        .map((problem) => `${formatPath([...this.path, ...problem.path])}: ${problem.message}`);
+      const params = Object.fromEntries([...this.parameterIndex].map(([name, index]) => [name, assignment.values[index]]));
+      throw new InputError(`invalid trial config for parameters ${renderValue(params)}: ${details.join('; ')}`);
     }
     const value = normalizeUnit(this.name, canonicalize(parsed.data));
     return { value: deepFreeze(value), json: value === undefined ? undefined : JSON.stringify(value) };
