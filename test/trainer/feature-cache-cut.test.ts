@@ -82,7 +82,9 @@ describe('feature cache cut point', () => {
 
       assert.ok(maxDifference(actual, expected) < 1e-6, `unfreeze ${unfreeze}: max difference ${maxDifference(actual, expected)}`);
       assert.equal(tail.trainableWeights.length, built.model.trainableWeights.length, `unfreeze ${unfreeze}: trainable weights`);
-      actual.dispose();
+      tf.dispose(actual);
+      extractor.dispose();
+      tail.dispose();
     }
     tf.dispose([images, expected]);
     built.model.dispose();

@@ -10,7 +10,7 @@ const keyA = 'a'.repeat(64);
 const keyB = 'b'.repeat(64);
 const keyC = 'c'.repeat(64);
 
-/** An entry of `count` images with two tensors, [2] and [2×3], with values derived from `seed`. */
+/** Creates an entry of `count` images with two tensors, [2] and [2×3], with values derived from `seed`. */
 function entryOf(count: number, seed: number): FeatureEntry {
   return {
     count,
@@ -127,6 +127,21 @@ describe('feature store', () => {
     const { hostname } = await import('node:os');
     // PIDs are below 2^22 on Linux, so this one cannot be alive.
     writeFileSync(join(store.dir, `${keyA}.lock`), `${hostname()}\n${2 ** 22 + 1}\n`);
+
+    const { outcome } = await store.getOrCreate(keyA, async () => entryOf(1, 1));
+
+    assert.equal(outcome, 'miss');
+    assert.deepEqual(readdirSync(store.dir), [`${keyA}.features`]);
+  });
+
+  test('lock without heartbeat is taken over', async () => {
+    const store = new FeatureStore({ dir: await temporaryDir('features'), maxBytes: 1 << 20, pollMs: 10, staleLockMs: 1000 });
+    const lockPath = join(store.dir, `${keyA}.lock`);
+    const { hostname } = await import('node:os');
+    // This process is alive, so only the old modification time makes the lock stale.
+    writeFileSync(lockPath, `${hostname()}\n${process.pid}\n`);
+    const old = new Date(Date.now() - 5000);
+    utimesSync(lockPath, old, old);
 
     const { outcome } = await store.getOrCreate(keyA, async () => entryOf(1, 1));
 

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import type { TrialConfig } from '../../src/spec/trial-config.ts';
+import { loadCifar10 } from '../../src/trainer/datasets/cifar10.ts';
+import { evaluateSplit } from '../../src/trainer/evaluate.ts';
+import { loadModel } from '../../src/trainer/model-io.ts';
 import { train } from '../../src/trainer/train.ts';
 import type { EpochMetrics, TrialResult } from '../../src/trainer/types.ts';
 import { temporaryDir, writeCifar10Fixture } from './fixtures.ts';
@@ -34,7 +38,7 @@ function restoreEnv(name: string, value: string | undefined): void {
   }
 }
 
-/** A tiny MobileNetV2 (alpha 0.35, 32 pixels, random weights) with a seeded dropout head and, optionally, fine-tuning. */
+/** Returns a config for a tiny MobileNetV2 (alpha 0.35, 32 pixels, random weights) with a seeded dropout head and, optionally, fine-tuning. */
 function tinyTransferConfig(options: { denseUnits?: number; unfreeze?: number; augment?: boolean } = {}): TrialConfig {
   return {
     dataset: { name: 'cifar10', path: dataDir, validation_split: 0.25 },
@@ -49,19 +53,20 @@ function tinyTransferConfig(options: { denseUnits?: number; unfreeze?: number; a
   };
 }
 
-async function runTrial(config: TrialConfig, cache: 'on' | 'off'): Promise<{ result: TrialResult; epochs: EpochMetrics[]; logs: string[] }> {
+async function runTrial(config: TrialConfig, cache: 'on' | 'off'): Promise<{ result: TrialResult; epochs: EpochMetrics[]; logs: string[]; outputDir: string }> {
   process.env.SWEEP_FEATURE_CACHE = cache;
   const epochs: EpochMetrics[] = [];
   const logs: string[] = [];
+  const outputDir = await temporaryDir('feature-cache-out');
   const result = await train({
     config,
-    outputDir: await temporaryDir('feature-cache-out'),
+    outputDir,
     onEpoch: (metrics) => {
       epochs.push(metrics);
     },
     onLog: (message) => logs.push(message),
   });
-  return { result, epochs, logs };
+  return { result, epochs, logs, outputDir };
 }
 
 function assertSameMetrics(actual: { result: TrialResult; epochs: EpochMetrics[] }, expected: { result: TrialResult; epochs: EpochMetrics[] }): void {
@@ -104,6 +109,25 @@ describe('feature cache in train', () => {
 
     assert.match(other.logs.join('\n'), /feature cache hit for the training and validation images/);
     assertSameMetrics(other, uncached);
+  });
+
+  test('cached trial saves a loadable model', async () => {
+    const config = tinyTransferConfig({ unfreeze: 19 });
+    await runTrial(config, 'on');
+    const tensorsBefore = tf.memory().numTensors;
+
+    const { result, logs, outputDir } = await runTrial(config, 'on');
+    const tensorsAfter = tf.memory().numTensors;
+    const model = await loadModel(outputDir);
+    const data = await loadCifar10(config.dataset, config.training.seed);
+    const evaluation = await evaluateSplit(model, data.test, config.training.batch_size);
+
+    assert.match(logs.join('\n'), /feature cache hit for the test images/);
+    assert.equal(tensorsAfter, tensorsBefore);
+    assert.equal(model.countParams(), result.total_params);
+    assert.equal(evaluation.accuracy, result.test_accuracy);
+    assert.ok(Math.abs(evaluation.loss - result.test_loss) <= TOLERANCE, `test_loss: ${evaluation.loss} vs ${result.test_loss}`);
+    model.dispose();
   });
 
   test('augmentation bypasses the cache and says so', async () => {

@@ -33,7 +33,7 @@ const TRAINING_DEPENDENT_CLASSES = new Set([
   'SeededDropout',
 ]);
 
-/** Where a model splits into a frozen part, computed once, and a trainable tail. */
+/** The split of a model into a frozen part, computed once, and a trainable tail. */
 export interface CutPoint {
   /** Every layer call in topological order. */
   ops: GraphOp[];
@@ -152,8 +152,8 @@ export interface FlatGraph {
 /**
  * Lists the layer calls that produce a model's outputs, in topological order,
  * expanding nested models into their own layer calls. Throws when a nested
- * model is called more than once, because its inner tensors would then stand
- * for two different values.
+ * model is called more than once, because each of its inner tensors
+ * would then have two different values.
  */
 export function flattenGraph(model: tf.LayersModel): FlatGraph {
   const ops: GraphOp[] = [];
@@ -184,8 +184,8 @@ export function flattenGraph(model: tf.LayersModel): FlatGraph {
     const layer = resolved.sourceLayer;
     const node = layer.inboundNodes[resolved.nodeIndex];
     if (layer instanceof tf.LayersModel) {
-      // An outer call of a nested model: its inner inputs stand for the outer tensors it was
-      // applied to, and its outer outputs for the inner tensors that produce them.
+      // An outer call of a nested model: its inner inputs become aliases of the outer tensors it
+      // was applied to, and its outer outputs aliases of the inner tensors that produce them.
       node.inputTensors.forEach((outer, index) => setAlias(layer.inputs[index], outer));
       node.outputTensors.forEach((outer, index) => setAlias(outer, layer.outputs[index]));
       visit(resolved);
@@ -207,7 +207,7 @@ export function flattenGraph(model: tf.LayersModel): FlatGraph {
   return { ops, outputs: model.outputs.map((output) => canonical(output)) };
 }
 
-/** Applies `ops` in order to new symbolic tensors, starting from `seeds`; skips ops whose inputs are missing. */
+/** Applies `ops` in order to new symbolic tensors, starting from `seeds`. Ops whose inputs are missing are skipped. */
 function replay(ops: GraphOp[], seeds: Map<SymbolicTensor, SymbolicTensor>): Map<SymbolicTensor, SymbolicTensor> {
   const mapped = new Map(seeds);
   for (const op of ops) {

@@ -12,7 +12,7 @@ import { buildExtractor, buildTail, describeCut, findCutPoint } from './cut-poin
 import { featureKey, hashFrozenPart, hashImageRecords } from './feature-key.ts';
 import { formatBytes, FeatureStore, type FeatureEntry, type FillOutcome } from './feature-store.ts';
 
-/** Default size limit of the feature cache folder: 4 GiB, a few entries of 50,000 pooled MobileNetV2 features (256 MB each). */
+/** Default size limit of the feature cache folder: 4 GiB, room for several entries of 50,000 pooled MobileNetV2 features (50,000 × 1280 float32 = 256 MB each). */
 export const DEFAULT_FEATURE_CACHE_MAX_BYTES = 4 * 1024 ** 3;
 
 /** The feature cache settings of the environment. */
@@ -45,11 +45,16 @@ export function featureCacheSettings(env: NodeJS.ProcessEnv = process.env): Feat
 export type BatchInputs = (positions: Uint32Array) => tf.Tensor[];
 
 /**
- * What a phase trains on when its frozen part is cached: the trainable part of
+ * The inputs of a phase whose frozen part is cached: the trainable part of
  * the model, which shares its weights with the whole model, and the cached
  * inputs of each split. `test` is present only when requested.
  */
 export interface PhaseInputs {
+  /**
+   * The trainable part. The caller disposes it after the phase: TensorFlow.js
+   * frees a layer's weights only once every model that applies the layer is
+   * disposed, so the whole model's weights stay allocated while this exists.
+   */
   model: tf.LayersModel;
   train: BatchInputs;
   validation: BatchInputs;
@@ -97,7 +102,6 @@ export async function prepareFeatureInputs(options: PrepareFeatureInputsOptions)
 
   const { cut } = found;
   const store = new FeatureStore({ dir: settings.dir, maxBytes: settings.maxBytes, onLog: log });
-  const extractor = buildExtractor(options.model, cut);
   const frozenHash = hashFrozenPart(cut);
   const { data } = options;
   const splits: [string, ImageSplit][] = [
@@ -116,14 +120,20 @@ export async function prepareFeatureInputs(options: PrepareFeatureInputsOptions)
     }
   }
   const loaded = new Map<ImageRecords, FeatureEntry>();
-  for (const [records, names] of users) {
-    const key = featureKey(frozenHash, hashImageRecords(records));
-    const started = performance.now();
-    const { entry, outcome } = await store.getOrCreate(key, () => computeFeatures(extractor, records, options.batchSize, options.signal));
-    const seconds = (performance.now() - started) / 1000;
-    const bytes = entry.tensors.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
-    log(`feature cache ${describeOutcome(outcome)} for the ${names.join(' and ')} images: ${entry.count} images × ${describeCut(cut)}, ${formatBytes(bytes)}, key ${key.slice(0, 12)}, ${seconds.toFixed(1)} s`);
-    loaded.set(records, entry);
+  // Like the tail below, the extractor holds a reference on every layer it applies until disposed.
+  const extractor = buildExtractor(options.model, cut);
+  try {
+    for (const [records, names] of users) {
+      const key = featureKey(frozenHash, hashImageRecords(records));
+      const started = performance.now();
+      const { entry, outcome } = await store.getOrCreate(key, () => computeFeatures(extractor, records, options.batchSize, options.signal));
+      const seconds = (performance.now() - started) / 1000;
+      const bytes = entry.tensors.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
+      log(`feature cache ${describeOutcome(outcome)} for the ${names.join(' and ')} images: ${entry.count} images × ${describeCut(cut)}, ${formatBytes(bytes)}, key ${key.slice(0, 12)}, ${seconds.toFixed(1)} s`);
+      loaded.set(records, entry);
+    }
+  } finally {
+    extractor.dispose();
   }
 
   const inputsOf = (split: ImageSplit): BatchInputs => {

@@ -15,11 +15,11 @@ const IGNORED_CONFIG_KEY = /(Initializer|Regularizer|Constraint)$|^(name|trainab
 const recordHashes = new WeakMap<ImageRecords, string>();
 
 /**
- * Hashes the frozen part of a model with sha256: for each frozen layer call in
- * order, its class, its config (without names, initializers and the trainable
- * flag), where its inputs come from and every weight value, then which tensors
- * form the cut. Two models with the same hash compute the same cut activations
- * from the same images, whatever their heads or training settings.
+ * Hashes the frozen part of a model with sha256. For each frozen layer call in
+ * order it hashes the class, the config (without names, initializers and the
+ * trainable flag), the sources of the inputs and every weight value, and at the
+ * end which tensors form the cut. Two models with the same hash compute the
+ * same cut activations from the same images, whatever their heads or training settings.
  */
 export function hashFrozenPart(cut: CutPoint): string {
   const hash = createHash('sha256').update(FORMAT);
@@ -76,8 +76,15 @@ function stableJson(value: unknown): string {
     return `[${value.map((item) => stableJson(item)).join(',')}]`;
   }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b));
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${stableJson(item)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+function compareStrings(a: string, b: string): number {
+  if (a === b) {
+    return 0;
+  }
+  return a < b ? -1 : 1;
 }

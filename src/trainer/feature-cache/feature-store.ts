@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,6 +7,8 @@ const MAGIC = Buffer.from('SWFEAT01', 'latin1');
 const ENTRY_SUFFIX = '.features';
 const LOCK_SUFFIX = '.lock';
 const TEMP_SUFFIX = '.tmp';
+/** Largest read or write per call: Node's fs calls take at most 2 GiB at once, and entries can be larger. */
+const IO_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** Activations of one cut tensor for every image of a record set, image-major. */
 export interface FeatureTensor {
@@ -30,14 +32,15 @@ export interface FeatureStoreOptions {
   /** How often a worker that waits for another worker's fill checks again. Default 200 ms. */
   pollMs?: number;
   /**
-   * After how long a lock file of another host, or of a live process, no longer
-   * blocks a fill. Default 6 hours, long enough for a base pass over 50,000 images on a slow CPU.
+   * After how long without a heartbeat a lock file no longer blocks a fill.
+   * The worker that holds a lock touches it every quarter of this while it
+   * computes. Default 10 minutes.
    */
   staleLockMs?: number;
   onLog?: (message: string) => void;
 }
 
-/** How `getOrCreate` obtained an entry. */
+/** The source of an entry that `getOrCreate` returns: the cache, this caller's computation, or another worker's. */
 export type FillOutcome = 'hit' | 'miss' | 'filled-by-other';
 
 /**
@@ -62,11 +65,11 @@ export class FeatureStore {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
     this.pollMs = options.pollMs ?? 200;
-    this.staleLockMs = options.staleLockMs ?? 6 * 3600 * 1000;
+    this.staleLockMs = options.staleLockMs ?? 10 * 60 * 1000;
     this.log = options.onLog ?? (() => undefined);
   }
 
-  /** The path of a key's entry file. */
+  /** Returns the path of a key's entry file. */
   entryPath(key: string): string {
     return join(this.dir, `${checkKey(key)}${ENTRY_SUFFIX}`);
   }
@@ -77,9 +80,9 @@ export class FeatureStore {
    */
   read(key: string): FeatureEntry | undefined {
     const path = this.entryPath(key);
-    let bytes: Buffer;
+    let fd: number;
     try {
-      bytes = readFileSync(path);
+      fd = openSync(path, 'r');
     } catch (error) {
       if (isCode(error, 'ENOENT')) {
         return undefined;
@@ -87,7 +90,12 @@ export class FeatureStore {
       throw error;
     }
 
-    const entry = decodeEntry(bytes);
+    let entry: FeatureEntry | undefined;
+    try {
+      entry = readEntry(fd);
+    } finally {
+      closeSync(fd);
+    }
     if (entry === undefined) {
       this.log(`feature cache: deleting the malformed entry ${path}`);
       removeQuietly(path);
@@ -151,7 +159,7 @@ export class FeatureStore {
    * Returns the entry of `key`, computing and storing it with `create` when it
    * is missing. While one caller computes it (holding `<key>.lock`), others
    * wait for the entry to appear. A lock left by a process that has died is
-   * taken over, as is any lock older than `staleLockMs`.
+   * taken over, as is a lock whose heartbeat stopped `staleLockMs` ago.
    */
   async getOrCreate(key: string, create: () => Promise<FeatureEntry>): Promise<{ entry: FeatureEntry; outcome: FillOutcome }> {
     const cached = this.read(key);
@@ -182,6 +190,9 @@ export class FeatureStore {
       }
     }
 
+    // The heartbeat runs whenever `create` yields to the event loop, for example between batches.
+    const heartbeat = setInterval(() => touchModified(lockPath), Math.max(10, this.staleLockMs / 4));
+    heartbeat.unref();
     try {
       // Another worker may have finished between the first read and taking the lock.
       const filled = this.read(key);
@@ -192,12 +203,13 @@ export class FeatureStore {
       this.write(key, entry);
       return { entry, outcome: 'miss' };
     } finally {
+      clearInterval(heartbeat);
       removeQuietly(lockPath);
     }
   }
 
   /**
-   * Deletes the least recently accessed entries until the folder holds at most
+   * Deletes the least recently accessed entries until the folder contains at most
    * `maxBytes`, never the entry of `keep`. Returns the deleted keys.
    */
   evict(keep?: string): string[] {
@@ -293,19 +305,23 @@ function encodeEntry(entry: FeatureEntry): Uint8Array[] {
   return [head, ...entry.tensors.map((tensor) => new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength))];
 }
 
-/** Decodes an entry, or returns undefined when the bytes are not a complete entry. */
-function decodeEntry(bytes: Buffer): FeatureEntry | undefined {
-  if (bytes.length < MAGIC.length + 4 || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
+/** Reads an entry from an open file, or returns undefined when the file is not a complete entry. */
+function readEntry(fd: number): FeatureEntry | undefined {
+  const fileSize = fstatSync(fd).size;
+  const prefix = Buffer.alloc(MAGIC.length + 4);
+  if (fileSize < prefix.length || readExactly(fd, prefix, 0) !== prefix.length || !prefix.subarray(0, MAGIC.length).equals(MAGIC)) {
     return undefined;
   }
-  const headerLength = bytes.readUInt32LE(MAGIC.length);
-  const headerEnd = MAGIC.length + 4 + headerLength;
-  if (headerEnd > bytes.length) {
+  const headerLength = prefix.readUInt32LE(MAGIC.length);
+  const headerEnd = prefix.length + headerLength;
+  if (headerEnd > fileSize) {
     return undefined;
   }
+  const headerBytes = Buffer.alloc(headerLength);
+  readExactly(fd, headerBytes, prefix.length);
   let header: { count: number; shapes: number[][] };
   try {
-    header = JSON.parse(bytes.subarray(MAGIC.length + 4, headerEnd).toString('utf8')) as typeof header;
+    header = JSON.parse(headerBytes.toString('utf8')) as typeof header;
   } catch {
     return undefined;
   }
@@ -314,19 +330,34 @@ function decodeEntry(bytes: Buffer): FeatureEntry | undefined {
   }
 
   let offset = headerEnd + ((4 - (headerEnd % 4)) % 4);
-  const sizes = header.shapes.map((shape) => header.count * product(shape) * 4);
-  if (offset + sizes.reduce((sum, size) => sum + size, 0) !== bytes.length) {
+  const lengths = header.shapes.map((shape) => header.count * product(shape));
+  if (offset + lengths.reduce((sum, length) => sum + length * 4, 0) !== fileSize) {
     return undefined;
   }
   const tensors: FeatureTensor[] = [];
   for (const [index, shape] of header.shapes.entries()) {
-    const start = bytes.byteOffset + offset;
-    // A Float32Array view needs a 4-byte aligned offset; copy in the rare case the buffer is not aligned.
-    const data = start % 4 === 0 ? new Float32Array(bytes.buffer, start, sizes[index] / 4) : new Float32Array(bytes.subarray(offset, offset + sizes[index]).buffer.slice(0));
+    const data = new Float32Array(lengths[index]);
+    const bytes = new Uint8Array(data.buffer);
+    if (readExactly(fd, bytes, offset) !== bytes.byteLength) {
+      return undefined;
+    }
     tensors.push({ shape, data });
-    offset += sizes[index];
+    offset += bytes.byteLength;
   }
   return { count: header.count, tensors };
+}
+
+/** Reads `target.byteLength` bytes at `position`, in chunks; returns how many it read (fewer at the end of the file). */
+function readExactly(fd: number, target: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < target.byteLength) {
+    const read = readSync(fd, target, done, Math.min(IO_CHUNK_BYTES, target.byteLength - done), position + done);
+    if (read === 0) {
+      break;
+    }
+    done += read;
+  }
+  return done;
 }
 
 function tryLock(lockPath: string): boolean {
@@ -367,7 +398,17 @@ function touch(path: string): void {
 function writeAll(fd: number, bytes: Uint8Array): void {
   let written = 0;
   while (written < bytes.byteLength) {
-    written += writeSync(fd, bytes, written, bytes.byteLength - written);
+    written += writeSync(fd, bytes, written, Math.min(IO_CHUNK_BYTES, bytes.byteLength - written));
+  }
+}
+
+function touchModified(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // Runs in a timer, where a throw would end the process. A missed heartbeat
+    // at worst lets another worker take the lock over and compute the entry too.
   }
 }
 
