@@ -24,19 +24,3 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
   SELECT CASE sort_order WHEN 'desc' THEN -1.0::double precision ELSE 1.0::double precision END
 $$;
-
--- A short label of a trial's augmentation settings, 'none' when it has none.
--- It is STABLE because concat_ws is, and its body has no FROM, so PostgreSQL can inline it.
-CREATE OR REPLACE FUNCTION sweep_augmentation_label(config jsonb) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-  SELECT coalesce(nullif(concat_ws(',',
-    CASE WHEN (config #>> '{training,augmentation,horizontal_flip}')::boolean THEN 'flip' END,
-    CASE WHEN (config #>> '{training,augmentation,translation}')::double precision > 0
-      THEN 'translation=' || (config #>> '{training,augmentation,translation}') END,
-    CASE WHEN (config #>> '{training,augmentation,zoom}')::double precision > 0
-      THEN 'zoom=' || (config #>> '{training,augmentation,zoom}') END,
-    CASE WHEN (config #>> '{training,augmentation,rotation}')::double precision > 0
-      THEN 'rotation=' || (config #>> '{training,augmentation,rotation}') END
-  ), ''), 'none')
-$$;

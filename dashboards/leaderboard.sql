@@ -19,12 +19,12 @@ SELECT
   t.test_loss,
   t.best_val_accuracy,
   t.max_train_accuracy,
-  t.config -> 'model' ->> 'type' AS model,
-  (t.config -> 'model' -> 'head' ->> 'dense_units')::integer AS dense_units,
-  coalesce((t.config -> 'training' -> 'fine_tune' ->> 'unfreeze_layers')::integer, 0) AS unfreeze_layers,
-  (t.config -> 'training' -> 'head' ->> 'learning_rate')::double precision AS head_lr,
-  (t.config -> 'training' -> 'fine_tune' ->> 'learning_rate')::double precision AS fine_tune_lr,
-  sweep_augmentation_label(t.config) AS augmentation,
+  t.model,
+  t.dense_units,
+  t.unfreeze_layers,
+  t.head_lr,
+  t.fine_tune_lr,
+  t.augmentation,
   t.head_epochs,
   t.fine_tune_epochs,
   t.total_params,
@@ -54,14 +54,29 @@ LEFT JOIN (
         CASE WHEN sweep_is_finite(k.key3) THEN k.key3 END NULLS LAST
     )::integer AS rank
   FROM trials c
-  JOIN sweeps cs ON cs.id = c.sweep_id
+  -- The rank keys of each sweep, read out of its ranking once per sweep
+  -- (OFFSET 0 keeps PostgreSQL from evaluating them again for every trial).
+  JOIN (
+    SELECT
+      id,
+      ranking -> 0 ->> 'metric' AS metric0,
+      ranking -> 1 ->> 'metric' AS metric1,
+      ranking -> 2 ->> 'metric' AS metric2,
+      ranking -> 3 ->> 'metric' AS metric3,
+      sweep_order_sign(ranking -> 0 ->> 'order') AS sign0,
+      sweep_order_sign(ranking -> 1 ->> 'order') AS sign1,
+      sweep_order_sign(ranking -> 2 ->> 'order') AS sign2,
+      sweep_order_sign(ranking -> 3 ->> 'order') AS sign3
+    FROM sweeps
+    OFFSET 0
+  ) AS cs ON cs.id = c.sweep_id
   -- Each rank key as an ascending sort value; NULL when the ranking has fewer keys.
   CROSS JOIN LATERAL (
     SELECT
-      sweep_trial_metric(c, cs.ranking -> 0 ->> 'metric') * sweep_order_sign(cs.ranking -> 0 ->> 'order') AS key0,
-      sweep_trial_metric(c, cs.ranking -> 1 ->> 'metric') * sweep_order_sign(cs.ranking -> 1 ->> 'order') AS key1,
-      sweep_trial_metric(c, cs.ranking -> 2 ->> 'metric') * sweep_order_sign(cs.ranking -> 2 ->> 'order') AS key2,
-      sweep_trial_metric(c, cs.ranking -> 3 ->> 'metric') * sweep_order_sign(cs.ranking -> 3 ->> 'order') AS key3
+      sweep_trial_metric(c, cs.metric0) * cs.sign0 AS key0,
+      sweep_trial_metric(c, cs.metric1) * cs.sign1 AS key1,
+      sweep_trial_metric(c, cs.metric2) * cs.sign2 AS key2,
+      sweep_trial_metric(c, cs.metric3) * cs.sign3 AS key3
   ) AS k
   WHERE c.state = 'COMPLETE'
 ) AS ranked ON ranked.id = t.id AND ranked.sweep_id = t.sweep_id;

@@ -14,6 +14,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     AS $$ SELECT coalesce(value * 0 = 0, false) $$
   `.execute(db);
 
+  // A short label of a trial's augmentation settings, 'none' when it has none.
+  // Built from text || text only, so it is IMMUTABLE and can feed a generated column.
+  await sql`
+    CREATE FUNCTION sweep_augmentation_label(config jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+      SELECT coalesce(nullif(rtrim(
+        CASE WHEN (config #>> '{training,augmentation,horizontal_flip}')::boolean THEN 'flip,' ELSE '' END ||
+        CASE WHEN (config #>> '{training,augmentation,translation}')::double precision > 0
+          THEN 'translation=' || (config #>> '{training,augmentation,translation}') || ',' ELSE '' END ||
+        CASE WHEN (config #>> '{training,augmentation,zoom}')::double precision > 0
+          THEN 'zoom=' || (config #>> '{training,augmentation,zoom}') || ',' ELSE '' END ||
+        CASE WHEN (config #>> '{training,augmentation,rotation}')::double precision > 0
+          THEN 'rotation=' || (config #>> '{training,augmentation,rotation}') || ',' ELSE '' END,
+        ','), ''), 'none')
+    $$
+  `.execute(db);
+
   await sql`
     CREATE TABLE sweeps (
       id bigserial PRIMARY KEY,
@@ -42,6 +60,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       config jsonb NOT NULL,
       config_hash text NOT NULL,
       params jsonb NOT NULL DEFAULT '{}',
+      -- The swept settings, copied out of config when the row is written so
+      -- that views and filters need no JSON lookups.
+      model text GENERATED ALWAYS AS (config #>> '{model,type}') STORED,
+      dense_units integer GENERATED ALWAYS AS ((config #>> '{model,head,dense_units}')::integer) STORED,
+      unfreeze_layers integer
+        GENERATED ALWAYS AS (coalesce((config #>> '{training,fine_tune,unfreeze_layers}')::integer, 0)) STORED,
+      head_lr double precision GENERATED ALWAYS AS ((config #>> '{training,head,learning_rate}')::double precision) STORED,
+      fine_tune_lr double precision
+        GENERATED ALWAYS AS ((config #>> '{training,fine_tune,learning_rate}')::double precision) STORED,
+      augmentation text GENERATED ALWAYS AS (sweep_augmentation_label(config)) STORED,
       is_baseline boolean NOT NULL DEFAULT false,
       state text NOT NULL DEFAULT 'WAITING'
         CHECK (state IN ('WAITING', 'RUNNING', 'COMPLETE', 'PRUNED', 'FAIL', 'CANCELLED')),
@@ -146,5 +174,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE epoch_metrics`.execute(db);
   await sql`DROP TABLE trials`.execute(db);
   await sql`DROP TABLE sweeps`.execute(db);
+  await sql`DROP FUNCTION sweep_augmentation_label(jsonb)`.execute(db);
   await sql`DROP FUNCTION sweep_is_finite(double precision)`.execute(db);
 }

@@ -82,6 +82,9 @@ async function removeIfStale(path: string): Promise<void> {
   if (host !== hostname() || !Number.isInteger(pid) || isProcessAlive(pid)) {
     return;
   }
+  // NOTE: two processes that find the same stale lock at once may both remove
+  // it, and the slower one can delete the lock the faster one just created.
+  // This needs a crashed holder and a start within milliseconds of each other.
   await rm(path, { force: true });
 }
 

@@ -46,6 +46,15 @@ export interface TrialsTable {
   config: JSONColumnType<TrialConfig>;
   config_hash: string;
   params: JSONColumnType<Record<string, ParameterValue>>;
+  /** Generated from `config` by PostgreSQL: `simple-cnn` or `transfer`. */
+  model: ColumnType<string | null, never, never>;
+  dense_units: ColumnType<number | null, never, never>;
+  /** 0 when the trial has no fine-tune phase. */
+  unfreeze_layers: ColumnType<number, never, never>;
+  head_lr: ColumnType<number | null, never, never>;
+  fine_tune_lr: ColumnType<number | null, never, never>;
+  /** For example `flip,translation=0.1`, or `none`. */
+  augmentation: ColumnType<string, never, never>;
   is_baseline: ColumnType<boolean, boolean | undefined, boolean>;
   state: ColumnType<TrialState, TrialState | undefined, TrialState>;
   attempt: ColumnType<number, number | undefined, number>;

@@ -70,6 +70,16 @@ test('createOrGetSweep rejects an unknown ranking metric', async () => {
   }
 });
 
+test('createOrGetSweep rejects more than four rank keys', async () => {
+  const { db, close } = await postgres.freshDatabase();
+  try {
+    const key = { metric: 'test_accuracy', order: 'desc' as const };
+    await assert.rejects(createOrGetSweep(db, { ...newSweep('long-ranking'), ranking: [key, key, key, key, key] }), /at most 4 metrics/);
+  } finally {
+    await close();
+  }
+});
+
 test('insertPlannedTrials numbers trials and skips known configs', async () => {
   const { db, close } = await postgres.freshDatabase();
   try {
