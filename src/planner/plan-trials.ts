@@ -88,8 +88,10 @@ export class TrialPlan implements Iterable<PlannedTrial> {
     const summary = this.emptySummary();
     this.current = summary;
     const resolver = new TrialResolver(this.spec, this.parameters);
-    // Sized for the whole grid up front (up to 2^20 configs), so that it does not regrow midway.
-    const seen = new HashPrefixSet(Math.min(this.gridPoints ?? 1024, 1 << 20));
+    // Sized up front for every config the plan can yield (at most 2^20), so that it does not regrow midway.
+    const search = this.spec.search;
+    const budget = search.method === 'random' ? search.trials : Infinity;
+    const seen = new HashPrefixSet(Math.min(this.gridPoints ?? Infinity, budget, 1 << 20));
     const existing = this.options.existingHashes ?? new Set<string>();
 
     if (this.spec.baseline !== undefined) {
@@ -103,8 +105,6 @@ export class TrialPlan implements Iterable<PlannedTrial> {
       }
     }
 
-    const search = this.spec.search;
-    const budget = search.method === 'random' ? search.trials : Infinity;
     let accepted = 0;
     const points = search.method === 'grid' ? this.gridAssignments() : this.randomAssignments(this.options.seed ?? search.seed);
     for (const assignment of points) {
