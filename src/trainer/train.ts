@@ -49,6 +49,9 @@ export async function train(request: TrainRequest): Promise<TrialResult> {
   const backend = await selectBackend();
   const kernels = backend.cpuKernels.length > 0 ? `, faster cpu kernels: ${backend.cpuKernels.join(', ')}` : '';
   log(`training on backend ${backend.name} (${backend.device}${kernels})`);
+  for (const skipped of backend.skipped) {
+    log(`backend ${skipped.name} is not used: ${skipped.reason}`);
+  }
   throwIfAborted(request.signal);
 
   const data = await loadCifar10(config.dataset, config.training.seed, { onLog: log });
