@@ -82,6 +82,12 @@ describe('feature cache cut point', () => {
 
       assert.ok(maxDifference(actual, expected) < 1e-6, `unfreeze ${unfreeze}: max difference ${maxDifference(actual, expected)}`);
       assert.equal(tail.trainableWeights.length, built.model.trainableWeights.length, `unfreeze ${unfreeze}: trainable weights`);
+      // Optimizer state in checkpoints is ordered by the trainable weights, so a trial can resume with the cache on or off.
+      assert.deepEqual(
+        tail.trainableWeights.map((weight) => weight.originalName),
+        built.model.trainableWeights.map((weight) => weight.originalName),
+        `unfreeze ${unfreeze}: trainable weight order`,
+      );
       tf.dispose(actual);
       extractor.dispose();
       tail.dispose();
