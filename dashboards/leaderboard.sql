@@ -1,5 +1,8 @@
 -- Every trial of every sweep with its rank by the sweep's ranking (default:
--- test accuracy descending, then overfitting gap ascending; up to 4 rank keys).
+-- test accuracy descending, then overfitting gap ascending).
+-- NOTE: only the first 4 rank keys of a ranking are used. createOrGetSweep
+-- rejects longer rankings, but a sweep row written by other means is ranked
+-- by its first 4 keys.
 -- Only COMPLETE trials get a rank; NaN, ±Infinity and missing metrics rank
 -- last and tie with each other. The rank is computed in a narrow subquery
 -- joined back on id and sweep_id, so a filter on sweep_id reaches it and the

@@ -42,7 +42,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       source_file text,
       status text NOT NULL DEFAULT 'RUNNING'
         CHECK (status IN ('RUNNING', 'COMPLETE', 'CANCELLED', 'FAIL')),
-      ranking jsonb NOT NULL DEFAULT '[{"metric":"test_accuracy","order":"desc"},{"metric":"overfitting_gap","order":"asc"}]',
+      -- Rank keys in order: [{"metric": <trials column>, "order": "asc" | "desc"}, …].
+      ranking jsonb NOT NULL DEFAULT '[{"metric":"test_accuracy","order":"desc"},{"metric":"overfitting_gap","order":"asc"}]'
+        CHECK (jsonb_typeof(ranking) = 'array' AND jsonb_array_length(ranking) >= 1),
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now(),
       finished_at timestamptz

@@ -80,6 +80,19 @@ test('createOrGetSweep rejects more than four rank keys', async () => {
   }
 });
 
+test('sweeps reject a ranking that is not a list', async () => {
+  const { db, close } = await postgres.freshDatabase();
+  try {
+    const insert = db
+      .insertInto('sweeps')
+      .values({ name: 'object-ranking', spec: '{}', spec_hash: 'a', search_space_hash: 'b', ranking: JSON.stringify({ metric: 'test_accuracy' }) })
+      .execute();
+    await assert.rejects(insert, /violates check constraint/);
+  } finally {
+    await close();
+  }
+});
+
 test('insertPlannedTrials numbers trials and skips known configs', async () => {
   const { db, close } = await postgres.freshDatabase();
   try {
