@@ -3,6 +3,7 @@
 // embedded PostgreSQL and a local artifact folder, with simple-CNN trials of
 // 16 training images and one epoch (`npm run bench -- scheduler`).
 import { mkdtemp, rm } from 'node:fs/promises';
+import { sql } from 'kysely';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArtifactStore } from '../../src/artifacts/open-artifact-store.ts';
@@ -53,6 +54,17 @@ try {
   }
 
   console.log(`machine: ${availableParallelism()} cores, load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+
+  // The round-trip time to PostgreSQL scales every database step below, so it is printed with them.
+  const probe = await postgres.freshDatabase();
+  const roundTrips: number[] = [];
+  for (let index = 0; index < 50; index += 1) {
+    const start = performance.now();
+    await sql`SELECT 1`.execute(probe.db);
+    roundTrips.push(performance.now() - start);
+  }
+  await probe.close();
+  console.log(`PostgreSQL round trip (SELECT 1): median ${median(roundTrips).toFixed(2)} ms`);
 
   // Orchestration overhead: one worker, so steps do not overlap.
   const { summary } = await runSweep(overheadTrials, 1);

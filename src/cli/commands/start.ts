@@ -15,7 +15,7 @@ import { globalOptions } from '../global-options.ts';
 import type { Command } from 'commander';
 import { logger } from '../../log.ts';
 import { detectGpus, planDevices, type TrialIsolation } from '../../scheduler/devices.ts';
-import { SweepEventEmitter } from '../../scheduler/events.ts';
+import { SweepEventEmitter, type SweepFinishedEvent } from '../../scheduler/events.ts';
 import { SweepRunner, type SweepRunSummary } from '../../scheduler/sweep-runner.ts';
 import type { Database } from '../../storage/schema.ts';
 import { createPruner } from '../../scheduler/pruning/index.ts';
@@ -173,6 +173,10 @@ export async function runSweepSession(options: SessionOptions): Promise<SweepRun
   };
 
   let tui: TuiSession | undefined;
+  let finished: SweepFinishedEvent | undefined;
+  events.once('sweep-finished', (event) => {
+    finished = event;
+  });
   const onSigint = (): void => {
     // While the screen is up, Ink reads Ctrl+C as a key and reports it through onQuit.
     if (tui === undefined) {
@@ -183,36 +187,59 @@ export async function runSweepSession(options: SessionOptions): Promise<SweepRun
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
 
+  let runnerDone = false;
+  const running = runner.run().finally(() => {
+    runnerDone = true;
+  });
   try {
-    const running = runner.run();
     if (shouldUseTui({ noTui: options.noTui })) {
-      tui = await runTui({
-        db: options.db,
-        url: options.databaseUrl,
-        sweepName: options.sweepName,
-        mode: 'start',
-        onQuit: (action: TuiExitAction) => {
-          tui = undefined;
-          if (action === 'stop') {
-            runner.stop('graceful');
-          } else if (action === 'interrupt') {
-            interrupt();
-          }
-          attachPlain();
-        },
-      });
+      try {
+        tui = await runTui({
+          db: options.db,
+          url: options.databaseUrl,
+          sweepName: options.sweepName,
+          mode: 'start',
+          onQuit: (action: TuiExitAction) => {
+            tui = undefined;
+            if (action === 'stop') {
+              runner.stop('graceful');
+            } else if (action === 'interrupt') {
+              interrupt();
+            }
+            attachPlain();
+          },
+        });
+      } catch (error) {
+        // The sweep is already running, so it goes on with plain lines instead of stopping.
+        logger().warn({ err: error, sweep: options.sweepName }, 'terminal UI failed to start');
+        process.stderr.write(`sweep: the terminal UI failed to start (${(error as Error).message}); printing one line per event instead\n`);
+        attachPlain();
+      }
     } else {
       attachPlain();
     }
 
     const summary = await running;
-    tui?.close('detach');
-    await tui?.exited;
+    if (tui !== undefined) {
+      const screen = tui;
+      tui = undefined;
+      screen.close('detach');
+      await screen.exited;
+      // The screen was on the alternate buffer, so the final counts are printed once it is gone.
+      if (finished !== undefined) {
+        write(formatFinishedLine(finished));
+      }
+    }
     if (summary.reason === 'interrupted') {
       throw new InterruptedError(`sweep "${options.sweepName}" interrupted; run \`sweep start\` with the same file, or \`sweep agent ${options.sweepName}\`, to resume it`);
     }
     return summary;
   } finally {
+    // The database closes after this returns, so the runner must have ended first.
+    if (!runnerDone) {
+      runner.stop('immediate');
+      await running.catch(() => undefined);
+    }
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     detachPlain?.();
@@ -247,12 +274,7 @@ function attachPlainLines(events: SweepEventEmitter, write: (line: string) => vo
   const onReleased = (event: { number: number; reason: string }): void => write(`trial ${event.number} back to the queue: ${event.reason}`);
   const onExpired = (event: { number: number; previousOwner: string | null; newState: string }): void =>
     write(`trial ${event.number}: lease of ${event.previousOwner ?? 'an unknown worker'} expired; now ${event.newState}`);
-  const onFinished = (event: { sweep: string; reason: string; counts: Record<string, number | undefined> }): void => {
-    const counts = Object.entries(event.counts)
-      .map(([state, count]) => `${count} ${state}`)
-      .join(', ');
-    write(`sweep ${event.sweep} ${event.reason === 'done' ? 'finished' : event.reason}: ${counts}`);
-  };
+  const onFinished = (event: SweepFinishedEvent): void => write(formatFinishedLine(event));
   events.on('sweep-started', onStarted);
   events.on('notice', onNotice);
   events.on('trial-released', onReleased);
@@ -268,6 +290,13 @@ function attachPlainLines(events: SweepEventEmitter, write: (line: string) => vo
     events.off('lease-expired', onExpired);
     events.off('sweep-finished', onFinished);
   };
+}
+
+function formatFinishedLine(event: SweepFinishedEvent): string {
+  const counts = Object.entries(event.counts)
+    .map(([state, count]) => `${count} ${state}`)
+    .join(', ');
+  return `sweep ${event.sweep} ${event.reason === 'done' ? 'finished' : event.reason}: ${counts}`;
 }
 
 /** True when tfjs-node or tfjs-node-gpu is installed, so trials run on a native backend in child processes. */

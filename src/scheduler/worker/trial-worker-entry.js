@@ -3,9 +3,10 @@
 // execArgv alone was not enough here (tsx 4 on Node 20): the task file and the
 // modules that the trainer imports on demand failed at random with
 // "Unknown file extension .ts".
+import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 
-register();
+register({ tsconfig: fileURLToPath(new URL('../../../tsconfig.json', import.meta.url)) });
 const task = await import('./trial-worker.ts');
 
 export default task.default;
