@@ -246,6 +246,7 @@ async function serverOwner(): Promise<ServerOwner> {
   if (ids !== undefined) {
     return ids;
   }
+  // NOTE: this branch has not run in tests: the test machines already have a postgres user.
   try {
     await execFileAsync('groupadd', ['--system', 'postgres']);
     await execFileAsync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);

@@ -60,6 +60,7 @@ test('db migrate goes down and up with --to', async () => {
     const up = await sweep(env, 'db', 'migrate');
     const unknown = await sweep(env, 'db', 'migrate', '--to', '0009_nothing');
     const stop = await sweep(env, 'db', 'stop');
+    const info = await sweep(env, 'db', 'info');
 
     assert.equal(down.stdout, 'reverted 0002_result_views\n');
     assert.match(status.stdout, /0002_result_views +pending/);
@@ -69,6 +70,9 @@ test('db migrate goes down and up with --to', async () => {
     assert.match(unknown.stderr, /unknown migration "0009_nothing"; known: 0001_results_schema, 0002_result_views/);
     assert.equal(stop.code, 2);
     assert.match(stop.stderr, /manages only the embedded server/);
+    assert.match(info.stdout, /^database: external server$/m);
+    assert.match(info.stdout, /psql "\$DATABASE_URL"/);
+    assert.doesNotMatch(info.stdout, new RegExp(new URL(url).password));
   } finally {
     await close();
     await rm(home, { recursive: true, force: true });

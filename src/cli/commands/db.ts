@@ -21,7 +21,9 @@ export function registerDbCommand(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const url = explicitUrl(command);
       if (url !== undefined) {
-        printInfo('external server', url, [`psql "$DATABASE_URL"`]);
+        const fromFlag = globalOptions(command).databaseUrl !== undefined;
+        const psql = fromFlag ? [`psql "${maskUrl(url)}"   (with the real password in place of ****)`] : ['psql "$DATABASE_URL"'];
+        printInfo('external server', url, psql);
         return;
       }
       const started = await startPinnedAndMigrate();
