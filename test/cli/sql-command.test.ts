@@ -125,15 +125,15 @@ test('sql refuses writes without --write', async () => {
   const { url, db, close } = await postgres.freshDatabase();
   try {
     const insert = "INSERT INTO sweeps (name, spec, spec_hash, search_space_hash) VALUES ('w', '{}', 'a', 'b')";
-    const refused = await sweep(url, 'sql', insert);
+    const readOnly = await sweep(url, 'sql', insert);
     const sneaky = await sweep(url, 'sql', `COMMIT; ${insert}`);
     const countBefore = await db.selectFrom('sweeps').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
     const allowed = await sweep(url, 'sql', '--write', insert);
     const countAfter = await db.selectFrom('sweeps').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
 
-    assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /cannot execute INSERT in a read-only transaction/);
-    assert.match(refused.stderr, /add --write/);
+    assert.equal(readOnly.code, 2);
+    assert.match(readOnly.stderr, /cannot execute INSERT in a read-only transaction/);
+    assert.match(readOnly.stderr, /add --write/);
     assert.equal(sneaky.code, 2);
     assert.equal(countBefore.count, '0');
     assert.equal(allowed.code, 0, allowed.stderr);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ParameterValue, PlannedTrial, TrialConfig } from '../../src/spec/trial-config.ts';
 import type { EpochMetrics, TrialResult } from '../../src/trainer/types.ts';
 
-/** A transfer-learning trial config with the four swept settings. */
+/** Builds a transfer-learning trial config with the four swept settings. */
 export function transferConfig(settings: { unfreeze: number; dense: number; lr: number; flip: boolean }): TrialConfig {
   return {
     dataset: { name: 'cifar10', validation_split: 0.1 },
@@ -21,7 +21,7 @@ export function transferConfig(settings: { unfreeze: number; dense: number; lr: 
   };
 }
 
-/** The simple-CNN baseline config. */
+/** Builds the simple-CNN baseline config. */
 export function baselineConfig(): TrialConfig {
   return {
     dataset: { name: 'cifar10', validation_split: 0.1 },
@@ -36,7 +36,7 @@ export function planned(config: TrialConfig, params: Record<string, ParameterVal
   return { config, config_hash, params, is_baseline: isBaseline };
 }
 
-/** A grid of `count` distinct transfer trials with their params. */
+/** Builds a grid of `count` distinct transfer trials with their params. */
 export function plannedGrid(count: number): PlannedTrial[] {
   const trials: PlannedTrial[] = [];
   for (let index = 0; index < count; index++) {
@@ -46,7 +46,7 @@ export function plannedGrid(count: number): PlannedTrial[] {
   return trials;
 }
 
-/** A trial result with the given headline metrics and a 3-class report. */
+/** Builds a trial result with the given headline metrics and a 3-class report. */
 export function trialResult(testAccuracy: number, overfittingGap: number, overrides: Partial<TrialResult> = {}): TrialResult {
   return {
     test_accuracy: testAccuracy,
@@ -81,7 +81,7 @@ export function trialResult(testAccuracy: number, overfittingGap: number, overri
   };
 }
 
-/** Metrics of one epoch with a given validation accuracy. */
+/** Builds the metrics of one epoch with a given validation accuracy. */
 export function epochMetrics(phase: 'head' | 'fine_tune', epoch: number, valAccuracy: number): EpochMetrics {
   return {
     phase,
@@ -96,7 +96,7 @@ export function epochMetrics(phase: 'head' | 'fine_tune', epoch: number, valAccu
   };
 }
 
-/** Sweep input for createOrGetSweep. */
+/** Builds the input of createOrGetSweep for a sweep name. */
 export function newSweep(name: string) {
   return { name, spec: { name }, specHash: `spec-${name}`, searchSpaceHash: 'space' };
 }
