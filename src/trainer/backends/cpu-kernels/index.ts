@@ -30,6 +30,7 @@ import { meanKernel } from './mean.ts';
 import { padV2Kernel } from './pad-v2.ts';
 import { sumKernel } from './sum.ts';
 import { tileKernel } from './tile.ts';
+import { releaseScratch } from './scratch.ts';
 import { relu6Kernel, reluKernel, sqrtKernel, stepKernel } from './unary-elementwise.ts';
 
 /** The environment variable that selects the kernels: `fast` (the default) or `stock`. */
@@ -84,7 +85,7 @@ export function cpuKernelsMode(env: NodeJS.ProcessEnv = process.env): 'fast' | '
     return 'stock';
   }
   throw new InputError(
-    `${CPU_KERNELS_ENV} must be 'fast' or 'stock', got '${value}'; unset it to use the fast cpu kernels.`,
+    `${CPU_KERNELS_ENV} must be 'fast' or 'stock', got '${value}'. Unset it to use the fast cpu kernels.`,
   );
 }
 
@@ -122,7 +123,10 @@ export function installCpuKernels(): { installed: string[] } {
   return { installed };
 }
 
-/** Puts the stock kernels back where installCpuKernels replaced them. Returns their names. */
+/**
+ * Puts the stock kernels back where installCpuKernels replaced them and frees the fast
+ * kernels' work buffers. Returns the names of the restored kernels.
+ */
 export function uninstallCpuKernels(): string[] {
   const restored: string[] = [];
   for (const [name, stock] of stockConfigs) {
@@ -135,6 +139,7 @@ export function uninstallCpuKernels(): string[] {
   }
   stockConfigs.clear();
   fastFuncs.clear();
+  releaseScratch();
   return restored;
 }
 
