@@ -48,6 +48,26 @@ describe('stopping a sweep', () => {
     assert.deepEqual(epochs.map((row) => row.epoch), [1, 2, 3]);
   });
 
+  it('aborts running trials on a second Ctrl+C', async () => {
+    const { db, url } = await postgres.freshDatabase();
+    const file = await writeTinySweepFile(home, { name: 'aborted', dataDir, seeds: 1, epochs: 20 });
+    const run = startCli(['start', file, '--no-tui', '--workers', '1'], { databaseUrl: url, home });
+    await waitFor(async () => (await db.selectFrom('epoch_metrics').select('epoch').execute()).length >= 1, 120_000, 'the first epoch');
+
+    run.child.kill('SIGINT');
+    await waitFor(async () => run.output().includes('Press Ctrl+C again'), 30_000, 'the first interrupt message');
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+
+    assert.equal(code, 130, run.output());
+    assert.match(run.output(), /Stopping now/);
+    const trial = await db.selectFrom('trials').select(['state', 'attempt']).executeTakeFirstOrThrow();
+    assert.equal(trial.state, 'WAITING');
+    assert.equal(trial.attempt, 0);
+    const epochs = await db.selectFrom('epoch_metrics').select('epoch').execute();
+    assert.ok(epochs.length < 20);
+  });
+
   it('cancels a running sweep with sweep cancel', async () => {
     const { db, url } = await postgres.freshDatabase();
     const file = await writeTinySweepFile(home, { name: 'cancelled', dataDir, seeds: 3, epochs: 12 });
