@@ -13,6 +13,11 @@ export function makeWorkerId(): string {
  * Returns true when a worker id names a process on this host that no longer
  * exists, so its trials can be requeued at once instead of after the lease.
  * Returns false for ids of other hosts and for ids it cannot parse.
+ *
+ * NOTE: hosts are told apart by host name only. Two containers with the same
+ * host name and separate pid namespaces would take each other's live workers
+ * for dead; the guarded writes keep the data consistent, but the requeued
+ * trial is trained twice.
  */
 export function isDeadLocalWorker(workerId: string, host: string = hostname()): boolean {
   const parts = workerId.split(':');
