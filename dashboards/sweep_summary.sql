@@ -1,8 +1,8 @@
 -- One row per sweep: trial counts by state, the best trial (rank 1, the lowest
 -- number among ties), and the improvement of the best non-baseline trial over
 -- the baseline, in percentage points of test accuracy. The improvement is NULL
--- when either accuracy is missing or not finite. The leaderboard is read once
--- per sweep.
+-- when either accuracy is missing or not finite. The best trials come from
+-- trial_rank_keys in the leaderboard's order, without computing every rank.
 CREATE OR REPLACE VIEW sweep_summary AS
 SELECT
   s.id AS sweep_id,
@@ -10,39 +10,52 @@ SELECT
   s.status,
   s.created_at,
   s.finished_at,
-  coalesce(board.trials, 0) AS trials,
-  coalesce(board.waiting, 0) AS waiting,
-  coalesce(board.running, 0) AS running,
-  coalesce(board.complete, 0) AS complete,
-  coalesce(board.pruned, 0) AS pruned,
-  coalesce(board.failed, 0) AS failed,
-  coalesce(board.cancelled, 0) AS cancelled,
-  board.best_trial_id,
-  board.best_trial,
-  board.best_test_accuracy,
-  board.best_overfitting_gap,
-  board.baseline_test_accuracy,
-  CASE WHEN sweep_is_finite(board.best_tuned_test_accuracy) AND sweep_is_finite(board.baseline_test_accuracy)
-    THEN (board.best_tuned_test_accuracy - board.baseline_test_accuracy) * 100
+  counts.trials,
+  counts.waiting,
+  counts.running,
+  counts.complete,
+  counts.pruned,
+  counts.failed,
+  counts.cancelled,
+  best.trial_id AS best_trial_id,
+  best.number AS best_trial,
+  best.test_accuracy AS best_test_accuracy,
+  best.overfitting_gap AS best_overfitting_gap,
+  baseline.test_accuracy AS baseline_test_accuracy,
+  CASE WHEN sweep_is_finite(best_tuned.test_accuracy) AND sweep_is_finite(baseline.test_accuracy)
+    THEN (best_tuned.test_accuracy - baseline.test_accuracy) * 100
   END AS improvement_points
 FROM sweeps s
-LEFT JOIN LATERAL (
+CROSS JOIN LATERAL (
   SELECT
     count(*)::integer AS trials,
-    count(*) FILTER (WHERE l.state = 'WAITING')::integer AS waiting,
-    count(*) FILTER (WHERE l.state = 'RUNNING')::integer AS running,
-    count(*) FILTER (WHERE l.state = 'COMPLETE')::integer AS complete,
-    count(*) FILTER (WHERE l.state = 'PRUNED')::integer AS pruned,
-    count(*) FILTER (WHERE l.state = 'FAIL')::integer AS failed,
-    count(*) FILTER (WHERE l.state = 'CANCELLED')::integer AS cancelled,
-    (array_agg(l.trial_id ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_trial_id,
-    (array_agg(l.number ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_trial,
-    (array_agg(l.test_accuracy ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_test_accuracy,
-    (array_agg(l.overfitting_gap ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_overfitting_gap,
-    (array_agg(l.test_accuracy ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL AND NOT l.is_baseline))[1]
-      AS best_tuned_test_accuracy,
-    (array_agg(l.test_accuracy ORDER BY CASE WHEN sweep_is_finite(l.test_accuracy) THEN l.test_accuracy END DESC NULLS LAST, l.number)
-      FILTER (WHERE l.is_baseline AND l.state = 'COMPLETE'))[1] AS baseline_test_accuracy
-  FROM leaderboard l
-  WHERE l.sweep_id = s.id
-) AS board ON true;
+    count(*) FILTER (WHERE t.state = 'WAITING')::integer AS waiting,
+    count(*) FILTER (WHERE t.state = 'RUNNING')::integer AS running,
+    count(*) FILTER (WHERE t.state = 'COMPLETE')::integer AS complete,
+    count(*) FILTER (WHERE t.state = 'PRUNED')::integer AS pruned,
+    count(*) FILTER (WHERE t.state = 'FAIL')::integer AS failed,
+    count(*) FILTER (WHERE t.state = 'CANCELLED')::integer AS cancelled
+  FROM trials t
+  WHERE t.sweep_id = s.id
+) AS counts
+LEFT JOIN LATERAL (
+  SELECT r.trial_id, r.number, r.test_accuracy, r.overfitting_gap
+  FROM trial_rank_keys r
+  WHERE r.sweep_id = s.id
+  ORDER BY r.key0 NULLS LAST, r.key1 NULLS LAST, r.key2 NULLS LAST, r.key3 NULLS LAST, r.number
+  LIMIT 1
+) AS best ON true
+LEFT JOIN LATERAL (
+  SELECT r.test_accuracy
+  FROM trial_rank_keys r
+  WHERE r.sweep_id = s.id AND NOT r.is_baseline
+  ORDER BY r.key0 NULLS LAST, r.key1 NULLS LAST, r.key2 NULLS LAST, r.key3 NULLS LAST, r.number
+  LIMIT 1
+) AS best_tuned ON true
+LEFT JOIN LATERAL (
+  SELECT t.test_accuracy
+  FROM trials t
+  WHERE t.sweep_id = s.id AND t.is_baseline AND t.state = 'COMPLETE'
+  ORDER BY CASE WHEN sweep_is_finite(t.test_accuracy) THEN t.test_accuracy END DESC NULLS LAST, t.number
+  LIMIT 1
+) AS baseline ON true;

@@ -34,6 +34,45 @@ const statements: readonly string[] = [
     $$
   `,
   `
+    CREATE OR REPLACE VIEW trial_rank_keys AS
+    SELECT
+      c.id AS trial_id,
+      c.sweep_id,
+      c.number,
+      c.is_baseline,
+      c.test_accuracy,
+      c.overfitting_gap,
+      CASE WHEN sweep_is_finite(k.key0) THEN k.key0 END AS key0,
+      CASE WHEN sweep_is_finite(k.key1) THEN k.key1 END AS key1,
+      CASE WHEN sweep_is_finite(k.key2) THEN k.key2 END AS key2,
+      CASE WHEN sweep_is_finite(k.key3) THEN k.key3 END AS key3
+    FROM trials c
+    -- The rank keys of each sweep, read out of its ranking once per sweep
+    -- (OFFSET 0 keeps PostgreSQL from evaluating them again for every trial).
+    JOIN (
+      SELECT
+        id,
+        ranking -> 0 ->> 'metric' AS metric0,
+        ranking -> 1 ->> 'metric' AS metric1,
+        ranking -> 2 ->> 'metric' AS metric2,
+        ranking -> 3 ->> 'metric' AS metric3,
+        sweep_order_sign(ranking -> 0 ->> 'order') AS sign0,
+        sweep_order_sign(ranking -> 1 ->> 'order') AS sign1,
+        sweep_order_sign(ranking -> 2 ->> 'order') AS sign2,
+        sweep_order_sign(ranking -> 3 ->> 'order') AS sign3
+      FROM sweeps
+      OFFSET 0
+    ) AS cs ON cs.id = c.sweep_id
+    CROSS JOIN LATERAL (
+      SELECT
+        sweep_trial_metric(c, cs.metric0) * cs.sign0 AS key0,
+        sweep_trial_metric(c, cs.metric1) * cs.sign1 AS key1,
+        sweep_trial_metric(c, cs.metric2) * cs.sign2 AS key2,
+        sweep_trial_metric(c, cs.metric3) * cs.sign3 AS key3
+    ) AS k
+    WHERE c.state = 'COMPLETE'
+  `,
+  `
     CREATE OR REPLACE VIEW leaderboard AS
     SELECT
       t.sweep_id,
@@ -72,42 +111,13 @@ const statements: readonly string[] = [
     JOIN sweeps s ON s.id = t.sweep_id
     LEFT JOIN (
       SELECT
-        c.id,
-        c.sweep_id,
+        r.trial_id AS id,
+        r.sweep_id,
         rank() OVER (
-          PARTITION BY c.sweep_id
-          ORDER BY
-            CASE WHEN sweep_is_finite(k.key0) THEN k.key0 END NULLS LAST,
-            CASE WHEN sweep_is_finite(k.key1) THEN k.key1 END NULLS LAST,
-            CASE WHEN sweep_is_finite(k.key2) THEN k.key2 END NULLS LAST,
-            CASE WHEN sweep_is_finite(k.key3) THEN k.key3 END NULLS LAST
+          PARTITION BY r.sweep_id
+          ORDER BY r.key0 NULLS LAST, r.key1 NULLS LAST, r.key2 NULLS LAST, r.key3 NULLS LAST
         )::integer AS rank
-      FROM trials c
-      -- The rank keys of each sweep, read out of its ranking once per sweep
-      -- (OFFSET 0 keeps PostgreSQL from evaluating them again for every trial).
-      JOIN (
-        SELECT
-          id,
-          ranking -> 0 ->> 'metric' AS metric0,
-          ranking -> 1 ->> 'metric' AS metric1,
-          ranking -> 2 ->> 'metric' AS metric2,
-          ranking -> 3 ->> 'metric' AS metric3,
-          sweep_order_sign(ranking -> 0 ->> 'order') AS sign0,
-          sweep_order_sign(ranking -> 1 ->> 'order') AS sign1,
-          sweep_order_sign(ranking -> 2 ->> 'order') AS sign2,
-          sweep_order_sign(ranking -> 3 ->> 'order') AS sign3
-        FROM sweeps
-        OFFSET 0
-      ) AS cs ON cs.id = c.sweep_id
-      -- Each rank key as an ascending sort value; NULL when the ranking has fewer keys.
-      CROSS JOIN LATERAL (
-        SELECT
-          sweep_trial_metric(c, cs.metric0) * cs.sign0 AS key0,
-          sweep_trial_metric(c, cs.metric1) * cs.sign1 AS key1,
-          sweep_trial_metric(c, cs.metric2) * cs.sign2 AS key2,
-          sweep_trial_metric(c, cs.metric3) * cs.sign3 AS key3
-      ) AS k
-      WHERE c.state = 'COMPLETE'
+      FROM trial_rank_keys r
     ) AS ranked ON ranked.id = t.id AND ranked.sweep_id = t.sweep_id
   `,
   `
@@ -200,42 +210,55 @@ const statements: readonly string[] = [
       s.status,
       s.created_at,
       s.finished_at,
-      coalesce(board.trials, 0) AS trials,
-      coalesce(board.waiting, 0) AS waiting,
-      coalesce(board.running, 0) AS running,
-      coalesce(board.complete, 0) AS complete,
-      coalesce(board.pruned, 0) AS pruned,
-      coalesce(board.failed, 0) AS failed,
-      coalesce(board.cancelled, 0) AS cancelled,
-      board.best_trial_id,
-      board.best_trial,
-      board.best_test_accuracy,
-      board.best_overfitting_gap,
-      board.baseline_test_accuracy,
-      CASE WHEN sweep_is_finite(board.best_tuned_test_accuracy) AND sweep_is_finite(board.baseline_test_accuracy)
-        THEN (board.best_tuned_test_accuracy - board.baseline_test_accuracy) * 100
+      counts.trials,
+      counts.waiting,
+      counts.running,
+      counts.complete,
+      counts.pruned,
+      counts.failed,
+      counts.cancelled,
+      best.trial_id AS best_trial_id,
+      best.number AS best_trial,
+      best.test_accuracy AS best_test_accuracy,
+      best.overfitting_gap AS best_overfitting_gap,
+      baseline.test_accuracy AS baseline_test_accuracy,
+      CASE WHEN sweep_is_finite(best_tuned.test_accuracy) AND sweep_is_finite(baseline.test_accuracy)
+        THEN (best_tuned.test_accuracy - baseline.test_accuracy) * 100
       END AS improvement_points
     FROM sweeps s
-    LEFT JOIN LATERAL (
+    CROSS JOIN LATERAL (
       SELECT
         count(*)::integer AS trials,
-        count(*) FILTER (WHERE l.state = 'WAITING')::integer AS waiting,
-        count(*) FILTER (WHERE l.state = 'RUNNING')::integer AS running,
-        count(*) FILTER (WHERE l.state = 'COMPLETE')::integer AS complete,
-        count(*) FILTER (WHERE l.state = 'PRUNED')::integer AS pruned,
-        count(*) FILTER (WHERE l.state = 'FAIL')::integer AS failed,
-        count(*) FILTER (WHERE l.state = 'CANCELLED')::integer AS cancelled,
-        (array_agg(l.trial_id ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_trial_id,
-        (array_agg(l.number ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_trial,
-        (array_agg(l.test_accuracy ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_test_accuracy,
-        (array_agg(l.overfitting_gap ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL))[1] AS best_overfitting_gap,
-        (array_agg(l.test_accuracy ORDER BY l.rank, l.number) FILTER (WHERE l.rank IS NOT NULL AND NOT l.is_baseline))[1]
-          AS best_tuned_test_accuracy,
-        (array_agg(l.test_accuracy ORDER BY CASE WHEN sweep_is_finite(l.test_accuracy) THEN l.test_accuracy END DESC NULLS LAST, l.number)
-          FILTER (WHERE l.is_baseline AND l.state = 'COMPLETE'))[1] AS baseline_test_accuracy
-      FROM leaderboard l
-      WHERE l.sweep_id = s.id
-    ) AS board ON true
+        count(*) FILTER (WHERE t.state = 'WAITING')::integer AS waiting,
+        count(*) FILTER (WHERE t.state = 'RUNNING')::integer AS running,
+        count(*) FILTER (WHERE t.state = 'COMPLETE')::integer AS complete,
+        count(*) FILTER (WHERE t.state = 'PRUNED')::integer AS pruned,
+        count(*) FILTER (WHERE t.state = 'FAIL')::integer AS failed,
+        count(*) FILTER (WHERE t.state = 'CANCELLED')::integer AS cancelled
+      FROM trials t
+      WHERE t.sweep_id = s.id
+    ) AS counts
+    LEFT JOIN LATERAL (
+      SELECT r.trial_id, r.number, r.test_accuracy, r.overfitting_gap
+      FROM trial_rank_keys r
+      WHERE r.sweep_id = s.id
+      ORDER BY r.key0 NULLS LAST, r.key1 NULLS LAST, r.key2 NULLS LAST, r.key3 NULLS LAST, r.number
+      LIMIT 1
+    ) AS best ON true
+    LEFT JOIN LATERAL (
+      SELECT r.test_accuracy
+      FROM trial_rank_keys r
+      WHERE r.sweep_id = s.id AND NOT r.is_baseline
+      ORDER BY r.key0 NULLS LAST, r.key1 NULLS LAST, r.key2 NULLS LAST, r.key3 NULLS LAST, r.number
+      LIMIT 1
+    ) AS best_tuned ON true
+    LEFT JOIN LATERAL (
+      SELECT t.test_accuracy
+      FROM trials t
+      WHERE t.sweep_id = s.id AND t.is_baseline AND t.state = 'COMPLETE'
+      ORDER BY CASE WHEN sweep_is_finite(t.test_accuracy) THEN t.test_accuracy END DESC NULLS LAST, t.number
+      LIMIT 1
+    ) AS baseline ON true
   `,
 ];
 
@@ -253,6 +276,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP VIEW summary_by_dense_units`.execute(db);
   await sql`DROP VIEW summary_by_unfrozen_layers`.execute(db);
   await sql`DROP VIEW leaderboard`.execute(db);
+  await sql`DROP VIEW trial_rank_keys`.execute(db);
   await sql`DROP FUNCTION sweep_order_sign(text)`.execute(db);
   await sql`DROP FUNCTION sweep_trial_metric(trials, text)`.execute(db);
 }

@@ -175,6 +175,20 @@ export interface LeaderboardView {
   finished_at: Date | null;
 }
 
+/** `trial_rank_keys`: ascending sort keys of each COMPLETE trial, NULL when not finite or absent. */
+export interface TrialRankKeysView {
+  trial_id: string;
+  sweep_id: string;
+  number: number;
+  is_baseline: boolean;
+  test_accuracy: number | null;
+  overfitting_gap: number | null;
+  key0: number | null;
+  key1: number | null;
+  key2: number | null;
+  key3: number | null;
+}
+
 /** Figures shared by the per-setting summary views; means and maxima skip NaN and ±Infinity. */
 export interface SummaryFigures {
   sweep_id: string;
@@ -224,6 +238,7 @@ export interface Database {
   class_metrics: ClassMetricsTable;
   confusion_cells: ConfusionCellsTable;
   artifacts: ArtifactsTable;
+  trial_rank_keys: TrialRankKeysView;
   leaderboard: LeaderboardView;
   summary_by_unfrozen_layers: SummaryFigures & { unfreeze_layers: number };
   summary_by_dense_units: SummaryFigures & { dense_units: number | null };
