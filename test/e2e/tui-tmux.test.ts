@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,6 +15,7 @@ import { insertFixtureSweep } from '../tui/fixtures.ts';
 // keys go in with send-keys, the screen comes back with capture-pane.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = fileURLToPath(new URL('../../../shared/data/cifar-10-batches-bin', import.meta.url));
 const socket = `sweep-tui-test-${process.pid}`;
 let server: TestPostgres;
 let db: Kysely<Database>;
@@ -181,4 +182,51 @@ test('piped watch prints plain lines', { timeout: 120_000 }, async () => {
   assert.match(output, /^sweep pipe-demo RUNNING: backend cpu/m);
   assert.match(output, /^trial 4 finished: test accuracy 80\.00%, gap 0\.030, 1m30s$/m);
   assert.doesNotMatch(output, /\u001b\[/);
+});
+
+// Two simple-CNN trials on 640 real CIFAR-10 images, three epochs each: long
+// enough (tens of seconds per trial on 2 vCPUs) to see the screen of a running
+// sweep, short enough for CI.
+const tinySweep = `
+name: tmux-start
+dataset:
+  name: cifar10
+  limits: { train: 640, test: 64 }
+  validation_split: 0.25
+model:
+  type: simple-cnn
+  dropout: \${dropout}
+training:
+  batch_size: 32
+  seed: 1
+  head: { optimizer: adam, learning_rate: 1e-3, max_epochs: 3 }
+parameters:
+  dropout: [0.3, 0.5]
+resources:
+  workers: 1
+`;
+
+test('start shows the screen and keeps running in the background', { timeout: 600_000 }, async () => {
+  const file = join(home, 'tiny.yaml');
+  await writeFile(file, tinySweep);
+  const command = ['printf "marker-%s\\n" 1 2 3', `node src/cli/bin.js start ${file}`, 'echo "start-exit=$?"', 'sleep 600'].join('; ');
+  tmux(
+    'new-session', '-d', '-s', 'start', '-x', '120', '-y', '32', '-c', root,
+    '-e', `DATABASE_URL=${url}`, '-e', `SWEEP_HOME=${home}`, '-e', `SWEEP_DATA_DIR=${dataDir}`,
+    command,
+  );
+
+  const screen = await waitForPane('start', (text) => text.includes('sweep tmux-start') && text.includes('of 2'), 180_000);
+  assert.match(screen, /trials 2: /);
+  assert.match(screen, /dropout/);
+
+  tmux('send-keys', '-t', 'start', 'q');
+  await waitForPane('start', (text) => text.includes('Leave the screen'));
+  tmux('send-keys', '-t', 'start', 'b');
+  const done = await waitForPane('start', (text) => text.includes('start-exit='), 480_000);
+
+  assert.match(done, /start-exit=0/);
+  assert.match(done, /marker-3/);
+  const states = await db.selectFrom('trials').innerJoin('sweeps', 'sweeps.id', 'trials.sweep_id').select('trials.state').where('sweeps.name', '=', 'tmux-start').execute();
+  assert.deepEqual(states.map((row) => row.state), ['COMPLETE', 'COMPLETE']);
 });
