@@ -66,7 +66,7 @@ export async function createOrGetSweep(db: Executor, input: NewSweep): Promise<S
   return { sweep: existing, created: false, specChanged: existing.spec_hash !== input.specHash };
 }
 
-/** Returns the sweep with this name, or with this id when given a number or `#<id>`. */
+/** Returns the sweep with this name, or with this id when given a number. */
 export async function findSweep(db: Executor, nameOrId: string | number): Promise<SweepRecord | undefined> {
   if (typeof nameOrId === 'number') {
     return db.selectFrom('sweeps').selectAll().where('id', '=', String(nameOrId)).executeTakeFirst();
