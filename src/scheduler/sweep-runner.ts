@@ -59,6 +59,11 @@ export interface SweepRunSummary {
   pruned: number;
   /** Orchestration time per completed trial in ms (claim, database writes, files and upload). */
   overheadMs: number[];
+  /**
+   * The part of `overheadMs` during which the trial's device slot waited (claim,
+   * preparation, epoch commits). Recording the result overlaps the next trial.
+   */
+  slotIdleMs: number[];
   /** The same time split by step, one entry per completed trial, in ms. */
   overheadSteps: Partial<Record<OverheadStep, number>>[];
   /** Wall time of each completed trial from its claim to its COMPLETE commit, in ms. */
@@ -85,6 +90,9 @@ interface LocalTrial {
   logLines: string[];
   overheadMs: number;
   steps: Partial<Record<OverheadStep, number>>;
+  /** Orchestration time during which the trial held its device slot, in ms. */
+  slotIdleMs: number;
+  slotReleased: boolean;
   /** performance.now() when the claim began. */
   claimedAt: number;
   outputDir: string;
@@ -108,7 +116,7 @@ export class SweepRunner {
   #pool: TrialPool | undefined;
   #stopMode: 'graceful' | 'immediate' | undefined;
   #wake: () => void = () => {};
-  #summary: SweepRunSummary = { reason: 'done', completed: 0, failed: 0, cancelled: 0, released: 0, pruned: 0, overheadMs: [], overheadSteps: [], trialMs: [] };
+  #summary: SweepRunSummary = { reason: 'done', completed: 0, failed: 0, cancelled: 0, released: 0, pruned: 0, overheadMs: [], slotIdleMs: [], overheadSteps: [], trialMs: [] };
 
   constructor(options: SweepRunnerOptions) {
     if (options.plan.slots.length === 0) {
@@ -254,6 +262,8 @@ export class SweepRunner {
       logLines: [],
       overheadMs: 0,
       steps: {},
+      slotIdleMs: 0,
+      slotReleased: false,
       claimedAt: claimStart,
       outputDir: join(root, 'runs', sweepFolder, `trial-${claimed.number}`),
       checkpointDir: join(root, 'checkpoints', sweepFolder, String(claimed.number)),
@@ -289,6 +299,11 @@ export class SweepRunner {
       );
       const outcome = await trial.handle.outcome;
       await trial.writes;
+      // Training is over, so the device takes the next trial while this one's
+      // files and result are recorded. The trial stays in #running, so its
+      // lease is still renewed until it is settled.
+      trial.slotIdleMs = trial.overheadMs;
+      this.#releaseSlot(trial);
       await this.#settle(trial, outcome);
     } catch (error) {
       // The database or the file system failed outside training. The lease
@@ -298,9 +313,18 @@ export class SweepRunner {
       events.emit('notice', { sweep: sweepName, level: 'warn', trialId: claimed.trialId, number: claimed.number, message: `trial ${claimed.number}: ${message}` });
     } finally {
       this.#running.delete(claimed.trialId);
-      this.#freeSlots.push(slot);
+      this.#releaseSlot(trial);
       this.#wake();
     }
+  }
+
+  #releaseSlot(trial: LocalTrial): void {
+    if (trial.slotReleased) {
+      return;
+    }
+    trial.slotReleased = true;
+    this.#freeSlots.push(trial.slot);
+    this.#wake();
   }
 
   #onTrialMessage(trial: LocalTrial, message: TrialMessage): void {
@@ -488,6 +512,7 @@ export class SweepRunner {
 
     this.#summary.completed += 1;
     this.#summary.overheadMs.push(trial.overheadMs);
+    this.#summary.slotIdleMs.push(trial.slotIdleMs);
     this.#summary.overheadSteps.push(trial.steps);
     this.#summary.trialMs.push(committedAt - trial.claimedAt);
     logger().info(

@@ -72,6 +72,8 @@ try {
   const shares = overhead.map((ms, index) => ms / (summary.trialMs[index] as number));
   console.log(`\noverhead per trial, ${overheadTrials} trials, 1 worker (the first trial's thread start is included):`);
   console.log(`  median ${median(overhead).toFixed(1)} ms, min ${Math.min(...overhead).toFixed(1)} ms, max ${Math.max(...overhead).toFixed(1)} ms`);
+  const idleShares = summary.slotIdleMs.map((ms, index) => ms / (summary.trialMs[index] as number));
+  console.log(`  of which the device slot waited: median ${median(summary.slotIdleMs).toFixed(1)} ms, ${(100 * median(idleShares)).toFixed(2)} % of trial wall time (the rest overlaps the next trial)`);
   console.log(`  median share of trial wall time ${(100 * median(shares)).toFixed(2)} % (median trial ${(median(summary.trialMs) / 1000).toFixed(2)} s)`);
   const steps: OverheadStep[] = ['claim', 'prepare', 'epochs', 'files', 'upload', 'commit'];
   for (const step of steps) {
