@@ -6,9 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import { openArtifactStore } from '../../src/artifacts/open-artifact-store.ts';
 import { SweepEventEmitter } from '../../src/scheduler/events.ts';
 import { planDevices } from '../../src/scheduler/devices.ts';
+import { ArtifactSpool } from '../../src/artifacts/artifact-spool.ts';
 import { MedianPruner } from '../../src/scheduler/pruning/median-pruner.ts';
 import { SweepRunner } from '../../src/scheduler/sweep-runner.ts';
 import { usePostgres } from '../helpers/postgres.ts';
+import { startS3Server } from '../helpers/s3.ts';
 import { insertSweep, writeTinyCifar } from './fixtures.ts';
 
 const postgres = usePostgres();
@@ -127,5 +129,57 @@ describe('SweepRunner pruning', () => {
     assert.equal(trial.state, 'PRUNED');
     assert.equal(trial.pruned_at_epoch, 1);
     assert.match(trial.error ?? '', /worse than the median/);
+  });
+});
+
+describe('SweepRunner with S3', () => {
+  it('uploads to S3, then spools while S3 is down', async () => {
+    const server = await startS3Server();
+    const injected = process.env.SWEEP_TEST_FAIL_TRIAL;
+    process.env.SWEEP_TEST_FAIL_TRIAL = '';
+    try {
+      const { db } = await postgres.freshDatabase();
+      const store = openArtifactStore(`s3://${server.bucket}/runs`, {
+        endpoint: server.endpoint,
+        region: server.region,
+        credentials: server.credentials,
+        retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
+        connectionTimeoutMs: 1000,
+      });
+      const spool = new ArtifactSpool(join(workDir, 'spool'));
+      const run = async (name: string): Promise<string> => {
+        const sweepId = await insertSweep(db, name, 1, { datasetPath: dataDir });
+        const runner = new SweepRunner({
+          db,
+          sweepId,
+          sweepName: name,
+          plan: planDevices({ workers: 1, gpus: [], nativeBackend: false, isolation: 'thread' }),
+          events: new SweepEventEmitter(),
+          artifacts: store,
+          spool,
+          stateDir: join(workDir, `state-${name}`),
+        });
+        await runner.run();
+        return sweepId;
+      };
+
+      const online = await run('s3-online');
+      await server.suspend();
+      const offline = await run('s3-offline');
+
+      const uploaded = await db.selectFrom('artifacts').select(['uri']).where('sweep_id', '=', online).execute();
+      assert.equal(uploaded.length, 5);
+      assert.ok(uploaded.every((file) => file.uri.startsWith(`s3://${server.bucket}/runs/s3-online/trial-0001/`)));
+      const states = await db.selectFrom('trials').select(['state']).where('sweep_id', '=', offline).execute();
+      assert.deepEqual(states.map((trial) => trial.state), ['COMPLETE']);
+      const recorded = await db.selectFrom('artifacts').select(['uri']).where('sweep_id', '=', offline).execute();
+      assert.equal(recorded.length, 0);
+      const listing = await spool.list();
+      assert.equal(listing.entries.length, 5);
+      store.close();
+    } finally {
+      process.env.SWEEP_TEST_FAIL_TRIAL = injected;
+      await server.stop();
+    }
   });
 });
