@@ -4,6 +4,7 @@ import { format } from 'node:util';
 import { logger } from '../log.ts';
 import type { Database } from '../storage/schema.ts';
 import type { TuiExitAction } from './app.tsx';
+import { createLineDiffStream } from './line-diff-stream.ts';
 import { LiveApp } from './live-app.tsx';
 import { loadSweepInfo } from './load-snapshot.ts';
 import { colorEnabled } from './plain-reporter.ts';
@@ -92,19 +93,19 @@ export async function runTui(options: RunTuiOptions): Promise<TuiSession> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
 
+  const lineDiff = createLineDiffStream(stdout);
   const instance = render(
     <LiveApp db={options.db} url={options.url} sweepName={options.sweepName} mode={options.mode} onExit={(action) => close(action)} color={color} pollMs={options.pollMs} />,
     {
-      stdout,
+      stdout: lineDiff.stream,
       stdin,
       exitOnCtrlC: false,
       patchConsole: false,
       maxFps: 10,
-      // NOTE: Ink 6.8's incremental mode moves the cursor one line too few
-      // when the frame ends in a newline (any frame shorter than the
-      // terminal), which garbled the screen in tmux. Full frames go out in
-      // one synchronized update (DEC mode 2026), so supporting terminals
-      // show no flicker; others may flicker once per changed frame.
+      // Ink 6.8's incremental mode moves the cursor one line too few when the
+      // frame ends in a newline (any frame shorter than the terminal), which
+      // garbled the screen in tmux. createLineDiffStream rewrites only the
+      // changed lines instead, inside Ink's synchronized update.
       incrementalRendering: false,
     },
   );
@@ -119,6 +120,7 @@ export async function runTui(options: RunTuiOptions): Promise<TuiSession> {
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
       process.off('exit', restoreOnExit);
+      lineDiff.dispose();
       restoreOnExit();
       restoreConsole();
       logger().info({ sweep: options.sweepName, action }, 'terminal UI closed');

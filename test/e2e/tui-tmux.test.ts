@@ -11,8 +11,9 @@ import type { Database } from '../../src/storage/schema.ts';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { insertFixtureSweep } from '../tui/fixtures.ts';
 
-// Drives the real `sweep watch` in a tmux pane against an embedded PostgreSQL:
-// keys go in with send-keys, the screen comes back with capture-pane.
+// Drives the real `sweep watch` and `sweep start` in tmux panes against an
+// embedded PostgreSQL: keys go in with send-keys, the screen comes back with
+// capture-pane.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = fileURLToPath(new URL('../../../shared/data/cifar-10-batches-bin', import.meta.url));
