@@ -31,7 +31,10 @@ export interface ReportTrialDetail {
 }
 
 export interface SweepReportData {
+  sweepId: string;
   name: string;
+  /** The sweep file's `artifacts:` location, when it has one. */
+  artifacts?: string;
   status: string;
   createdAt: Date;
   ranking: RankKey[];
@@ -89,8 +92,11 @@ export async function loadSweepReportData(db: Kysely<Database>, sweepName: strin
     }
   }
 
+  const artifacts = (sweep.spec as { artifacts?: { uri?: unknown } }).artifacts?.uri;
   return {
+    sweepId: sweep.id,
     name: sweep.name,
+    ...(typeof artifacts === 'string' ? { artifacts } : {}),
     status: sweep.status,
     createdAt: sweep.created_at,
     ranking,

@@ -1,20 +1,23 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EpochMetrics, TrialResult } from '../trainer/types.ts';
+import type { TrialResult } from '../trainer/types.ts';
 import { confusionMatrixSpec, trainingCurvesSpec, type CurvePoint } from './charts.ts';
 import { classificationReportMarkdown } from './classification-report.ts';
 import { renderSvg, svgToPng } from './render.ts';
+
+/** One epoch as stored in `epoch_metrics`; metrics may be missing. */
+export type EpochRow = Omit<CurvePoint, 'trial' | 'step'>;
 
 export interface TrialReportInput {
   number: number;
   /** Short description of the trial for chart titles, e.g. its parameter values. */
   label: string;
-  epochs: readonly EpochMetrics[];
-  result: TrialResult;
+  epochs: readonly EpochRow[];
+  result: Pick<TrialResult, 'phases' | 'confusion' | 'class_names' | 'per_class' | 'macro_avg' | 'weighted_avg' | 'test_accuracy'>;
 }
 
 /** Numbers epochs over both phases, head first, so they can share one x axis. */
-export function toCurvePoints(trial: number, epochs: readonly Omit<CurvePoint, 'trial' | 'step'>[]): CurvePoint[] {
+export function toCurvePoints(trial: number, epochs: readonly EpochRow[]): CurvePoint[] {
   const ordered = [...epochs].sort((a, b) => (a.phase === b.phase ? a.epoch - b.epoch : a.phase === 'head' ? -1 : 1));
   return ordered.map((row, index) => ({
     trial,
@@ -38,8 +41,8 @@ export function keptSteps(points: readonly CurvePoint[], phases: TrialResult['ph
 
 /**
  * Writes a trial's pictures and tables into `dir`: training curves and confusion
- * matrix as SVG and PNG, the classification report as Markdown and JSON, and all
- * metrics as JSON. Returns the file names written.
+ * matrix as SVG and PNG, and the classification report as a Markdown table.
+ * Returns the file names written.
  */
 export async function writeTrialReport(input: TrialReportInput, dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
@@ -49,32 +52,15 @@ export async function writeTrialReport(input: TrialReportInput, dir: string): Pr
 
   const curvesSvg = await renderSvg(trainingCurvesSpec(points, keptSteps(points, result.phases), title));
   const confusionSvg = await renderSvg(confusionMatrixSpec(result.confusion, result.class_names, `Confusion matrix, trial ${input.number}`));
-  const report = {
-    per_class: result.per_class,
-    accuracy: result.test_accuracy,
-    macro_avg: result.macro_avg,
-    weighted_avg: result.weighted_avg,
-  };
-
   const files: [string, string | Buffer][] = [
     ['curves.svg', curvesSvg],
     ['curves.png', svgToPng(curvesSvg)],
     ['confusion_matrix.svg', confusionSvg],
     ['confusion_matrix.png', svgToPng(confusionSvg)],
-    ['classification_report.md', classificationReportMarkdown(result)],
-    ['classification_report.json', `${JSON.stringify(report, jsonNumbers, 2)}\n`],
-    ['metrics.json', `${JSON.stringify({ number: input.number, label: input.label, epochs: input.epochs, result }, jsonNumbers, 2)}\n`],
+    ['classification-report.md', classificationReportMarkdown(result)],
   ];
   for (const [name, content] of files) {
     await writeFile(join(dir, name), content);
   }
   return files.map(([name]) => name);
-}
-
-/** JSON has no NaN or Infinity, so they are written as the strings "NaN", "Infinity" and "-Infinity". */
-export function jsonNumbers(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    return String(value);
-  }
-  return value;
 }

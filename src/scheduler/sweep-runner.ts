@@ -17,6 +17,7 @@ import type { Pruner } from './pruning/pruner.ts';
 import type { SweepEventEmitter, SweepFinishedEvent } from './events.ts';
 import { TrialPool, type RunningTrial } from './trial-pool.ts';
 import { LeaseLostError, TrialQueue, type ClaimedTrial } from './trial-queue.ts';
+import { formatParameter } from '../reports/sweep-report.ts';
 import { uploadTrialFiles, writeTrialFiles } from './trial-files.ts';
 import { makeWorkerId } from './worker-id.ts';
 import { describeError } from './worker/trial-execution.ts';
@@ -485,7 +486,13 @@ export class SweepRunner {
 
     this.#log(trial, `finished: test_accuracy ${result.test_accuracy}, overfitting_gap ${result.overfitting_gap}`);
     let stepStart = performance.now();
-    const files = await writeTrialFiles(trial.outputDir, result, trial.logLines);
+    const epochs = await this.#options.db
+      .selectFrom('epoch_metrics')
+      .select(['phase', 'epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy'])
+      .where('trial_id', '=', claimed.trialId)
+      .execute();
+    const label = Object.entries(claimed.params).map(([name, value]) => `${name}=${formatParameter(value)}`).join(' ') || (claimed.isBaseline ? 'baseline' : '');
+    const files = await writeTrialFiles(trial.outputDir, result, trial.logLines, { number: claimed.number, label, epochs });
     stepStart = this.#addStep(trial, 'files', performance.now() - stepStart);
     const owner = { sweepId, sweepName, trialId: claimed.trialId, trialNumber: claimed.number };
     const upload = artifacts === undefined ? undefined : await uploadTrialFiles(artifacts, this.#options.spool, owner, trial.outputDir, files);

@@ -4,6 +4,8 @@ import { ArtifactStoreError } from '../artifacts/artifact-errors.ts';
 import { guessArtifactKind, type ArtifactKind, type ArtifactOwner } from '../artifacts/artifact-recorder.ts';
 import type { ArtifactSpool } from '../artifacts/artifact-spool.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
+import { writeTrialReport, type EpochRow } from '../reports/trial-report.ts';
+import { logger } from '../log.ts';
 import type { TrialResult } from '../trainer/types.ts';
 
 /** A file of a trial's output folder, with the kind recorded in `artifacts.kind`. */
@@ -33,11 +35,22 @@ export const metricsFileName = 'metrics.json';
 export const reportFileName = 'classification-report.json';
 export const logFileName = 'trial.log';
 
+/** What the trial's charts need besides its result. */
+export interface TrialChartInput {
+  number: number;
+  /** Chart title, for example the trial's parameter values. */
+  label: string;
+  /** Every committed epoch of the trial, both phases. */
+  epochs: readonly EpochRow[];
+}
+
 /**
- * Writes metrics.json, the classification report and the trial log into a
- * trial's output folder and returns them with the files the trainer wrote.
+ * Writes metrics.json, the classification report (JSON and Markdown), the
+ * training curves and confusion matrix (SVG and PNG) and the trial log into a
+ * trial's output folder, and returns them with the files the trainer wrote.
+ * A chart that fails to render is logged and left out; the trial still completes.
  */
-export async function writeTrialFiles(outputDir: string, result: TrialResult, logLines: readonly string[]): Promise<TrialFile[]> {
+export async function writeTrialFiles(outputDir: string, result: TrialResult, logLines: readonly string[], charts?: TrialChartInput): Promise<TrialFile[]> {
   const { per_class, confusion, macro_avg, weighted_avg, class_names, files, ...summary } = result;
   const report = { class_names, per_class, macro_avg, weighted_avg, confusion };
   await writeFile(join(outputDir, metricsFileName), `${JSON.stringify(summary, jsonNumbers, 2)}\n`);
@@ -49,6 +62,14 @@ export async function writeTrialFiles(outputDir: string, result: TrialResult, lo
     { name: reportFileName, kind: 'report' },
     { name: logFileName, kind: 'log' },
   ];
+  if (charts !== undefined) {
+    try {
+      const names = await writeTrialReport({ ...charts, result }, outputDir);
+      written.push(...names.map((name) => ({ name, kind: name.endsWith('.md') ? ('report' as const) : ('plot' as const) })));
+    } catch (error) {
+      logger().warn({ err: error, trial: charts.number, dir: outputDir }, 'rendering the trial charts failed');
+    }
+  }
   for (const name of files) {
     if (!written.some((file) => file.name === name)) {
       written.push({ name, kind: guessArtifactKind(name) });

@@ -132,6 +132,14 @@ test('real-data sweep runs end to end', async () => {
   const listing = await sweep(['artifacts', 'ls', 'e2e-real/2']);
   assert.equal(listing.code, 0, listing.stderr);
   assert.match(listing.stdout, /model\.json/);
+  assert.match(listing.stdout, /curves\.png/);
+  assert.match(listing.stdout, /confusion_matrix\.png/);
+  assert.match(listing.stdout, /classification-report\.md/);
   assert.match(listing.stdout, /s3:\/\/e2e-artifacts\/runs\//);
   assert.ok(existsSync(join(s3.directory, s3.bucket)), 'objects are in the S3 server');
+
+  const reportListing = await sweep(['artifacts', 'ls', 'e2e-real/sweep']);
+  assert.equal(reportListing.code, 0, reportListing.stderr);
+  assert.match(reportListing.stdout, /report\.html/);
+  assert.match(reportListing.stdout, /s3:\/\/e2e-artifacts\/runs\/e2e-real\/sweep\//);
 });

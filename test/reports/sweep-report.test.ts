@@ -42,6 +42,7 @@ function sweepData(): SweepReportData {
     confusion: makeConfusion(correct, catDog),
   });
   return {
+    sweepId: '1',
     name: 'finetune-test',
     status: 'COMPLETE',
     createdAt: new Date('2026-12-01T10:00:00Z'),

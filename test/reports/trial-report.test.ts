@@ -41,13 +41,20 @@ test('classification report lists classes and averages', () => {
   assert.match(markdown, /\*\*weighted avg\*\*/);
 });
 
+test('trial report skips non-finite points', async () => {
+  const epochs = makeEpochs(3, 0);
+  epochs[1] = { ...epochs[1], loss: Number.NaN, val_loss: Number.POSITIVE_INFINITY };
+  const files = await writeTrialReport({ number: 8, label: 'diverged', epochs, result: makeResult(Number.NaN, Number.NaN, makeConfusion(10, 1)) }, join(dir, 'nan'));
+  assert.ok(files.includes('curves.png'));
+  const svg = await readFile(join(dir, 'nan', 'curves.svg'), 'utf8');
+  assert.doesNotMatch(svg, /NaN|Infinity/);
+});
+
 test('trial report writes valid SVG and PNG files', async () => {
   const result = makeResult(0.8, 0.06, makeConfusion(80, 9));
   const files = await writeTrialReport({ number: 7, label: 'unfrozen=20 dense=256', epochs: makeEpochs(3, 2), result }, dir);
 
-  assert.deepEqual(files.sort(), [
-    'classification_report.json', 'classification_report.md', 'confusion_matrix.png', 'confusion_matrix.svg', 'curves.png', 'curves.svg', 'metrics.json',
-  ]);
+  assert.deepEqual(files.sort(), ['classification-report.md', 'confusion_matrix.png', 'confusion_matrix.svg', 'curves.png', 'curves.svg']);
   for (const name of ['curves.svg', 'confusion_matrix.svg']) {
     const svg = await readFile(join(dir, name), 'utf8');
     assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, name);
@@ -63,12 +70,4 @@ test('trial report writes valid SVG and PNG files', async () => {
   assert.match(confusionSvg, /truck/);
   const curvesSvg = await readFile(join(dir, 'curves.svg'), 'utf8');
   assert.match(curvesSvg, /Trial 7: unfrozen=20 dense=256/);
-});
-
-test('metrics JSON keeps NaN and Infinity as strings', async () => {
-  const result = makeResult(Number.NaN, Number.POSITIVE_INFINITY, makeConfusion(10, 1));
-  await writeTrialReport({ number: 8, label: 'diverged', epochs: makeEpochs(2, 0), result }, join(dir, 'nan'));
-  const metrics = JSON.parse(await readFile(join(dir, 'nan', 'metrics.json'), 'utf8'));
-  assert.equal(metrics.result.test_accuracy, 'NaN');
-  assert.equal(metrics.result.overfitting_gap, 'Infinity');
 });

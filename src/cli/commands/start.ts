@@ -5,6 +5,8 @@ import { ArtifactSpool } from '../../artifacts/artifact-spool.ts';
 import type { ArtifactStore } from '../../artifacts/artifact-store.ts';
 import { formatArtifactLocation, resolveArtifactLocation } from '../../artifacts/artifact-location.ts';
 import { openArtifactStore } from '../../artifacts/open-artifact-store.ts';
+import { syncSpool } from '../../artifacts/sync-spool.ts';
+import { recordArtifact } from '../../storage/artifact-repository.ts';
 import { InputError, InterruptedError } from '../../errors.ts';
 import { loadSpecFile } from '../../spec/parse-spec.ts';
 import { planTrials } from '../../planner/plan-trials.ts';
@@ -138,6 +140,7 @@ export async function runSweepSession(options: SessionOptions): Promise<SweepRun
     isolation: isolationOverride(),
   });
   const artifacts = openStore(options.artifacts);
+  await uploadSpooledFiles(options.db);
   const events = new SweepEventEmitter();
   const runner = new SweepRunner({
     db: options.db,
@@ -253,6 +256,25 @@ function pruningOption(config: PruningConfig | undefined): { pruning?: { pruner:
     return {};
   }
   return { pruning: { pruner, metric: config.metric } };
+}
+
+/**
+ * Uploads files that earlier runs left in the spool while their store was
+ * unreachable. Files whose store is still down stay there; nothing here fails the sweep.
+ */
+async function uploadSpooledFiles(db: Kysely<Database>): Promise<void> {
+  try {
+    const result = await syncSpool({
+      recorder: { recordArtifact: async (record) => void (await recordArtifact(db, record)) },
+      storeOptions: { logger: logger() },
+      logger: logger(),
+    });
+    if (result.uploaded.length > 0 || result.pending.length > 0) {
+      process.stdout.write(`artifact spool: uploaded ${result.uploaded.length} files, ${result.pending.length} still waiting (sweep artifacts pending lists them)\n`);
+    }
+  } catch (error) {
+    logger().warn({ err: error }, 'syncing the artifact spool failed');
+  }
 }
 
 function openStore(configured: { value: string; where: string } | undefined): ArtifactStore | undefined {
