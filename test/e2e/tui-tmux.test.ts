@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -90,11 +90,20 @@ test('watch screen follows the sweep and handles keys', { timeout: 180_000 }, as
   assert.match(first, /FAIL .*Error: loss became NaN at epoch 2/);
   assert.doesNotMatch(first, /marker-1/);
 
-  // A new epoch with its notification shows up without a keypress.
+  // A new epoch with its notification shows up without a keypress, and only
+  // changed lines are written: the raw output never repeats a finished row.
+  const rawOutput = join(home, 'keys-output.raw');
+  tmux('pipe-pane', '-o', '-t', 'keys', `cat >> ${rawOutput}`);
   const running = trialIds.get(4)!;
   await sql`INSERT INTO epoch_metrics (trial_id, phase, epoch, accuracy, val_accuracy) VALUES (${running}, 'fine_tune', 4, 0.86, 0.833)`.execute(db);
   await sql`SELECT pg_notify('sweep_events', ${JSON.stringify({ type: 'epoch', sweep: 'tmux-demo', sweep_id: sweepId, trial_id: running })})`.execute(db);
   await waitForPane('keys', (screen) => screen.includes('4/10 fine_tune val 83.30%'), 5000);
+  await delay(500);
+  tmux('pipe-pane', '-t', 'keys');
+  const raw = await readFile(rawOutput, 'utf8');
+  assert.match(raw, /4\/10 fine_tune val 83\.30%/);
+  assert.doesNotMatch(raw, /22m00s/);
+  assert.doesNotMatch(raw, /Error: loss became NaN/);
 
   tmux('send-keys', '-t', 'keys', 'j', 'Enter');
   const detail = await waitForPane('keys', (screen) => screen.includes('accuracy per epoch'));
