@@ -55,7 +55,7 @@ async function writeJsonPlan(spec: SweepSpec, limit: number, output: BufferedOut
       printed += 1;
     }
   }
-  await output.write(`\n],"summary":${JSON.stringify(plan.summary)}}\n`);
+  await output.write(`\n],"summary":${JSON.stringify(plan.summary)},"pruning":${JSON.stringify(spec.pruning ?? null)}}\n`);
 }
 
 async function writeTablePlan(spec: SweepSpec, limit: number, output: BufferedOutput): Promise<void> {
@@ -85,6 +85,20 @@ async function writeTablePlan(spec: SweepSpec, limit: number, output: BufferedOu
     await output.write(`... ${(plan.summary.trials - printed).toLocaleString('en-US')} more trials (--limit ${limit})\n`);
   }
   await output.write(`\n${formatSummary(plan.summary, spec)}`);
+  await output.write(`${formatPruning(spec)}\n`);
+}
+
+/** Describes the sweep's pruning settings in one line. */
+export function formatPruning(spec: SweepSpec): string {
+  const pruning = spec.pruning;
+  if (pruning === undefined) {
+    return 'Pruning: off (every trial runs until its own early stopping).';
+  }
+  if (pruning.method === 'median') {
+    return `Pruning: median rule on ${pruning.metric}, from epoch ${pruning.min_epochs}, once ${pruning.min_trials} trials have finished.`;
+  }
+  const rungs = Array.from({ length: pruning.rungs }, (_, rung) => Math.round(pruning.min_epochs * pruning.reduction_factor ** rung));
+  return `Pruning: ASHA on ${pruning.metric}, rungs at epochs ${rungs.join(', ')} (counted over both phases), keeping the best 1/${pruning.reduction_factor} at each rung.`;
 }
 
 function formatRow(trial: PlannedTrial, number: number, names: string[], widths: number[]): string {
