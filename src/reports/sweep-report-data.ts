@@ -20,7 +20,10 @@ export interface ReportTrial {
   overfitting_gap: number | null;
   duration_seconds: number | null;
   backend: string | null;
+  /** The error of a failed trial, or why a pruned trial was stopped. */
   error: string | null;
+  /** Epochs (both phases) a pruned trial reached. */
+  pruned_at_epoch: number | null;
 }
 
 /** Per-class metrics and the confusion matrix of one trial. */
@@ -38,7 +41,7 @@ export interface SweepReportData {
   status: string;
   createdAt: Date;
   ranking: RankKey[];
-  /** Every trial, best first by the sweep's ranking (unfinished and failed trials last). */
+  /** Every trial: COMPLETE ones best first by the sweep's ranking, then PRUNED ones ranked the same way, then the rest by number. */
   trials: ReportTrial[];
   /** Curves of the top trials and the baseline, by trial number. */
   curves: Map<number, CurvePoint[]>;
@@ -63,16 +66,17 @@ export async function loadSweepReportData(db: Kysely<Database>, sweepName: strin
     .selectFrom('trials')
     .select([
       'id', 'number', 'params', 'is_baseline', 'state', 'test_accuracy', 'test_loss', 'best_val_accuracy',
-      'max_train_accuracy', 'overfitting_gap', 'duration_seconds', 'backend', 'error',
+      'max_train_accuracy', 'overfitting_gap', 'duration_seconds', 'backend', 'error', 'pruned_at_epoch',
     ])
     .where('sweep_id', '=', sweep.id)
     .execute();
-  const finished = rows.filter((row) => row.state === 'COMPLETE' || row.state === 'PRUNED');
-  const others = rows.filter((row) => row.state !== 'COMPLETE' && row.state !== 'PRUNED');
   const compare = compareByRanking(ranking);
-  const trials: ReportTrial[] = [...finished.sort(compare), ...others.sort((a, b) => a.number - b.number)];
+  const completed = rows.filter((row) => row.state === 'COMPLETE').sort(compare);
+  // A pruned trial has no test result, so it ranks by its best validation accuracy.
+  const pruned = rows.filter((row) => row.state === 'PRUNED').sort(compareByRanking([{ metric: 'best_val_accuracy', order: 'desc' }]));
+  const others = rows.filter((row) => row.state !== 'COMPLETE' && row.state !== 'PRUNED').sort((a, b) => a.number - b.number);
+  const trials: ReportTrial[] = [...completed, ...pruned, ...others];
 
-  const completed = trials.filter((trial) => trial.state === 'COMPLETE');
   const best = completed.find((trial) => !trial.is_baseline) ?? completed[0];
   const baseline = trials.find((trial) => trial.is_baseline && trial.state === 'COMPLETE');
 

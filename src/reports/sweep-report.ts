@@ -152,10 +152,11 @@ export async function writeSweepReport(data: SweepReportData, dir: string): Prom
     return svg;
   };
 
-  // Leaderboard.
+  // Leaderboard: finished and failed trials; pruned trials get a table of their own.
+  const listed = data.trials.filter((trial) => trial.state !== 'PRUNED');
   const leaderboard = table(
     ['rank', 'trial', ...parameters, 'test accuracy', 'overfitting gap', 'best val accuracy', 'seconds', 'state', 'note'],
-    data.trials.map((trial, index) => [
+    listed.map((trial, index) => [
       trial.state === 'COMPLETE' ? String(index + 1) : '',
       `#${trial.number}${trial.is_baseline ? ' (baseline)' : ''}`,
       ...parameters.map((name) => formatParameter(trial.params[name])),
@@ -168,6 +169,22 @@ export async function writeSweepReport(data: SweepReportData, dir: string): Prom
     ]),
   );
   sections.push({ title: 'Leaderboard', ...leaderboard });
+
+  const pruned = data.trials.filter((trial) => trial.state === 'PRUNED');
+  if (pruned.length > 0) {
+    const prunedTable = table(
+      ['trial', ...parameters, 'best val accuracy', 'epochs reached', 'reason'],
+      pruned.map((trial) => [
+        `#${trial.number}`,
+        ...parameters.map((name) => formatParameter(trial.params[name])),
+        formatPercent(trial.best_val_accuracy),
+        trial.pruned_at_epoch === null ? '' : String(trial.pruned_at_epoch),
+        trial.error ?? '',
+      ]),
+    );
+    const intro = `${pruned.length === 1 ? '1 trial was' : `${pruned.length} trials were`} stopped early by the sweep's pruner: pruned trials have no test result and are not ranked.`;
+    sections.push({ title: 'Pruned trials', markdown: `${intro}\n\n${prunedTable.markdown}`, html: `<p>${escapeHtml(intro)}</p>\n${prunedTable.html}` });
+  }
 
   // The headline comparison: the best trial against the simple-CNN baseline.
   const { best, baseline } = data;

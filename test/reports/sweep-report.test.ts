@@ -19,7 +19,7 @@ function trial(number: number, params: ReportTrial['params'], accuracy: number, 
   return {
     id: String(number), number, params, is_baseline: false, state: 'COMPLETE', test_accuracy: accuracy, test_loss: 1,
     best_val_accuracy: accuracy - 0.01, max_train_accuracy: accuracy + gap, overfitting_gap: gap, duration_seconds: 12.5,
-    backend: 'cpu', error: null, ...extra,
+    backend: 'cpu', error: null, pruned_at_epoch: null, ...extra,
   };
 }
 
@@ -35,6 +35,9 @@ function sweepData(): SweepReportData {
     baseline,
     trial(6, { unfrozen: 40, dense: 128 }, Number.NaN, Number.NaN),
     trial(7, { unfrozen: 40, dense: 256 }, null as unknown as number, null as unknown as number, { state: 'FAIL', error: 'Error: out of memory\n  at train' }),
+    trial(8, { unfrozen: 0, dense: 64 }, null as unknown as number, null as unknown as number, {
+      state: 'PRUNED', best_val_accuracy: 0.31, pruned_at_epoch: 2, error: 'pruned at rung 1 (epoch 2): not in the top 1 of 4',
+    }),
   ];
   const detail = (correct: number, catDog: number) => ({
     classNames: CLASS_NAMES,
@@ -105,6 +108,14 @@ test('leaderboard ranks NaN after numbers and failures last', async () => {
   const order = rows.map((line) => line.split('|')[2].trim());
   assert.deepEqual(order.slice(-2), ['#6', '#7']);
   assert.match(rows.at(-1) ?? '', /FAIL \| Error: out of memory \|$/);
+});
+
+test('pruned trials are listed apart', async () => {
+  const markdown = await readFile(join(dir, 'report.md'), 'utf8');
+  const leaderboard = markdown.slice(markdown.indexOf('## Leaderboard'), markdown.indexOf('## Pruned trials'));
+  assert.doesNotMatch(leaderboard, /#8/);
+  assert.match(markdown, /## Pruned trials\n\n1 trial was stopped early/);
+  assert.match(markdown, /\| #8 \| 64 \| 0 \| 31\.00% \| 2 \| pruned at rung 1 \(epoch 2\): not in the top 1 of 4 \|/);
 });
 
 test('every chart renders to SVG and PNG', async () => {
