@@ -7,7 +7,8 @@ import type { TuiExitAction } from './app.tsx';
 import { createLineDiffStream } from './line-diff-stream.ts';
 import { LiveApp } from './live-app.tsx';
 import { loadSweepInfo } from './load-snapshot.ts';
-import { colorEnabled } from './plain-reporter.ts';
+import { colorEnabled, formatBestLine, formatSummaryLine } from './plain-reporter.ts';
+import type { SweepSnapshot } from './snapshot.ts';
 
 export interface RunTuiOptions {
   db: Kysely<Database>;
@@ -64,11 +65,21 @@ function redirectConsole(): () => void {
   };
 }
 
+/** Prints the sweep's counts and best trial where the screen was, so they stay in the scrollback. */
+function printSummary(stdout: NodeJS.WriteStream, snapshot: SweepSnapshot | null): void {
+  if (snapshot === null) {
+    return;
+  }
+  const best = formatBestLine(snapshot);
+  stdout.write(`${formatSummaryLine(snapshot)}\n${best === null ? '' : `${best}\n`}`);
+}
+
 /**
  * Mounts the live leaderboard of one sweep on the terminal and returns once it
  * is up. Rejects with InputError, before touching the terminal, when the sweep
  * does not exist. Redraws at most 10 times a second; Ctrl+C, SIGTERM and SIGHUP
- * close the screen with `interrupt` and restore the terminal.
+ * close the screen with `interrupt` and restore the terminal. After closing,
+ * it prints the sweep's counts and best trial as plain lines.
  */
 export async function runTui(options: RunTuiOptions): Promise<TuiSession> {
   await loadSweepInfo(options.db, options.sweepName);
@@ -83,6 +94,10 @@ export async function runTui(options: RunTuiOptions): Promise<TuiSession> {
   });
 
   let closed = false;
+  let lastSnapshot: SweepSnapshot | null = null;
+  const keepSnapshot = (snapshot: SweepSnapshot): void => {
+    lastSnapshot = snapshot;
+  };
   const restoreOnExit = (): void => {
     stdout.write(leaveAlternateScreen + showCursor);
   };
@@ -95,7 +110,7 @@ export async function runTui(options: RunTuiOptions): Promise<TuiSession> {
 
   const lineDiff = createLineDiffStream(stdout);
   const instance = render(
-    <LiveApp db={options.db} url={options.url} sweepName={options.sweepName} mode={options.mode} onExit={(action) => close(action)} color={color} pollMs={options.pollMs} />,
+    <LiveApp db={options.db} url={options.url} sweepName={options.sweepName} mode={options.mode} onExit={(action) => close(action)} color={color} pollMs={options.pollMs} onSnapshot={keepSnapshot} />,
     {
       stdout: lineDiff.stream,
       stdin,
@@ -123,6 +138,7 @@ export async function runTui(options: RunTuiOptions): Promise<TuiSession> {
       lineDiff.dispose();
       restoreOnExit();
       restoreConsole();
+      printSummary(stdout, lastSnapshot);
       logger().info({ sweep: options.sweepName, action }, 'terminal UI closed');
       options.onQuit?.(action);
       settle(action);

@@ -126,6 +126,8 @@ test('watch screen follows the sweep and handles keys', { timeout: 180_000 }, as
   // Leaving the alternate screen brings back what the shell printed before.
   assert.match(afterQuit, /marker-1\nmarker-2\nmarker-3/);
   assert.doesNotMatch(afterQuit, /rows 1-7 of 7/);
+  assert.match(afterQuit, /^sweep tmux-demo RUNNING: backend cpu, devices cpu:0; 7 trials: 3 done/m);
+  assert.match(afterQuit, /^best trial 2: test accuracy 82\.75%/m);
   assert.match(capture('keys', true), /marker-1/);
 });
 
