@@ -39,7 +39,17 @@ export function shouldUseTui(options: { noTui?: boolean; stdout?: { isTTY?: bool
   const env = options.env ?? process.env;
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
-  return options.noTui !== true && stdout.isTTY === true && stdin.isTTY === true && env.TERM !== 'dumb';
+  return options.noTui !== true && stdout.isTTY === true && stdin.isTTY === true && env.TERM !== 'dumb' && !inContinuousIntegration(env);
+}
+
+/**
+ * Mirrors Ink's own CI check (the is-in-ci package): with CI or
+ * CONTINUOUS_INTEGRATION set, Ink draws only the last frame, so a live screen
+ * would stay blank and plain lines serve better.
+ */
+function inContinuousIntegration(env: NodeJS.ProcessEnv): boolean {
+  const isSet = (name: string): boolean => name in env && env[name] !== '0' && env[name] !== 'false';
+  return isSet('CI') || isSet('CONTINUOUS_INTEGRATION');
 }
 
 // The alternate screen keeps the shell's scrollback untouched while the

@@ -52,6 +52,11 @@ async function waitForPane(session: string, condition: (screen: string) => boole
   }
 }
 
+// Ink draws only the last frame when CI or CONTINUOUS_INTEGRATION is set (its
+// is-in-ci check), and CI runs this file with CI=true. The pane is a real
+// terminal, so the sessions run as a person's terminal would.
+const notCi = ['-e', 'CI=false', '-e', 'CONTINUOUS_INTEGRATION=false'];
+
 /** Starts `sweep watch` in a new tmux session after printing marker lines, and keeps the pane open after it exits. */
 function startWatch(session: string, sweepName: string): void {
   const command = [
@@ -62,7 +67,7 @@ function startWatch(session: string, sweepName: string): void {
   ].join('; ');
   tmux(
     'new-session', '-d', '-s', session, '-x', '120', '-y', '32', '-c', root,
-    '-e', `DATABASE_URL=${url}`, '-e', `SWEEP_HOME=${home}`, '-e', 'NO_COLOR=',
+    '-e', `DATABASE_URL=${url}`, '-e', `SWEEP_HOME=${home}`, '-e', 'NO_COLOR=', ...notCi,
     command,
   );
 }
@@ -224,7 +229,7 @@ test('start shows the screen and keeps running in the background', { timeout: 60
   const command = ['printf "marker-%s\\n" 1 2 3', `node src/cli/bin.js start ${file}`, 'echo "start-exit=$?"', 'sleep 600'].join('; ');
   tmux(
     'new-session', '-d', '-s', 'start', '-x', '120', '-y', '32', '-c', root,
-    '-e', `DATABASE_URL=${url}`, '-e', `SWEEP_HOME=${home}`, '-e', `SWEEP_DATA_DIR=${dataDir}`,
+    '-e', `DATABASE_URL=${url}`, '-e', `SWEEP_HOME=${home}`, '-e', `SWEEP_DATA_DIR=${dataDir}`, ...notCi,
     command,
   );
 
