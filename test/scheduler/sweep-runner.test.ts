@@ -75,7 +75,7 @@ for (const isolation of ['thread', 'process'] as const) {
         const files = await db.selectFrom('artifacts').select(['name', 'uri']).where('trial_id', '=', trial.id).orderBy('name').execute();
         assert.deepEqual(
           files.map((file) => file.name),
-          ['classification-report.json', 'metrics.json', 'model.json', 'trial.log', 'weights.bin'],
+          ['classification-report.json', 'classification-report.md', 'confusion_matrix.png', 'confusion_matrix.svg', 'curves.png', 'curves.svg', 'metrics.json', 'model.json', 'trial.log', 'weights.bin'],
         );
       }
 
@@ -168,14 +168,17 @@ describe('SweepRunner with S3', () => {
       const offline = await run('s3-offline');
 
       const uploaded = await db.selectFrom('artifacts').select(['uri']).where('sweep_id', '=', online).execute();
-      assert.equal(uploaded.length, 5);
+      // model.json, weights.bin, metrics.json, the classification report (JSON and
+      // Markdown), the log, and the curves and confusion matrix as SVG and PNG.
+      const trialFiles = 10;
+      assert.equal(uploaded.length, trialFiles);
       assert.ok(uploaded.every((file) => file.uri.startsWith(`s3://${server.bucket}/runs/s3-online/trial-0001/`)));
       const states = await db.selectFrom('trials').select(['state']).where('sweep_id', '=', offline).execute();
       assert.deepEqual(states.map((trial) => trial.state), ['COMPLETE']);
       const recorded = await db.selectFrom('artifacts').select(['uri']).where('sweep_id', '=', offline).execute();
       assert.equal(recorded.length, 0);
       const listing = await spool.list();
-      assert.equal(listing.entries.length, 5);
+      assert.equal(listing.entries.length, trialFiles);
       store.close();
     } finally {
       process.env.SWEEP_TEST_FAIL_TRIAL = injected;
