@@ -5,25 +5,15 @@
 // (saturating learning curves with seeded noise), so the figures measure the
 // pruners' decisions, not training speed.
 import { AshaPruner, MedianPruner, type Pruner, type TrialCurve } from '../../src/scheduler/pruning/index.ts';
+import { createRandom } from '../../src/trainer/random.ts';
 
 const TRIALS = 27;
 const MAX_EPOCHS = 9;
 const WORKERS = 2;
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Full validation-accuracy curves: each trial rises to its own ceiling at its own pace. */
 function makeCurves(seed: number): number[][] {
-  const random = mulberry32(seed);
+  const random = createRandom(seed);
   return Array.from({ length: TRIALS }, () => {
     const ceiling = 0.35 + 0.5 * random();
     const pace = 1 + 3 * random();
