@@ -21,6 +21,8 @@ export interface PreparedSweep {
   added: number;
   /** CANCELLED trials that went back to WAITING because the sweep was started again. */
   resumed: number;
+  /** FAIL trials that went back to WAITING, with fresh attempts, because the sweep was started again. */
+  retried: number;
 }
 
 /** Attempts per trial before it is marked FAIL (a lease that expires counts as an attempt). */
@@ -63,7 +65,7 @@ export async function prepareSweep(db: Kysely<Database>, spec: SweepSpec, plan: 
         .executeTakeFirstOrThrow();
       const added = await addPlannedTrials(trx, row.id, spec, new Set(), plan);
       await sendNotification(trx, { type: 'sweep-state', sweep: spec.name, sweep_id: row.id, state: 'RUNNING' });
-      return { sweepId: row.id, name: spec.name, created: true, added, resumed: 0 };
+      return { sweepId: row.id, name: spec.name, created: true, added, resumed: 0, retried: 0 };
     }
 
     const stored = existing.spec as unknown as SweepSpec;
@@ -82,6 +84,14 @@ export async function prepareSweep(db: Kysely<Database>, spec: SweepSpec, plan: 
       .where('sweep_id', '=', existing.id)
       .where('state', '=', 'CANCELLED')
       .executeTakeFirst();
+    // Starting again is also how a user retries failed trials once the cause
+    // (missing data, out of memory) is fixed; COMPLETE and PRUNED trials stay as they are.
+    const retried = await trx
+      .updateTable('trials')
+      .set({ state: 'WAITING', attempt: 0, cancel_requested: false, claimed_by: null, lease_expires_at: null, finished_at: null, error: null, updated_at: sql<Date>`now()` })
+      .where('sweep_id', '=', existing.id)
+      .where('state', '=', 'FAIL')
+      .executeTakeFirst();
     const status: SweepStatus = 'RUNNING';
     await trx
       .updateTable('sweeps')
@@ -98,7 +108,7 @@ export async function prepareSweep(db: Kysely<Database>, spec: SweepSpec, plan: 
       .where('id', '=', existing.id)
       .execute();
     await sendNotification(trx, { type: 'sweep-state', sweep: spec.name, sweep_id: existing.id, state: status });
-    return { sweepId: existing.id, name: spec.name, created: false, added, resumed: Number(resumed.numUpdatedRows) };
+    return { sweepId: existing.id, name: spec.name, created: false, added, resumed: Number(resumed.numUpdatedRows), retried: Number(retried.numUpdatedRows) };
   });
 }
 

@@ -7,7 +7,7 @@ import { formatArtifactLocation, resolveArtifactLocation } from '../../artifacts
 import { openArtifactStore } from '../../artifacts/open-artifact-store.ts';
 import { syncSpool } from '../../artifacts/sync-spool.ts';
 import { recordArtifact } from '../../storage/artifact-repository.ts';
-import { InputError, InterruptedError } from '../../errors.ts';
+import { ExitCode, InputError, InterruptedError } from '../../errors.ts';
 import { loadSpecFile } from '../../spec/parse-spec.ts';
 import { planTrials } from '../../planner/plan-trials.ts';
 import { prepareSweep } from '../../scheduler/sweep-setup.ts';
@@ -89,7 +89,11 @@ export function registerStartCommand(program: Command): void {
     try {
       const prepared = await prepareSweep(handle.db, spec, (planSpec, existingHashes) => planTrials(planSpec, { existingHashes }));
       const action = prepared.created ? 'created' : 'resumed';
-      const extra = prepared.created ? '' : `, ${prepared.added} new trials${prepared.resumed > 0 ? `, ${prepared.resumed} cancelled trials requeued` : ''}`;
+      const requeued = [
+        prepared.resumed > 0 ? `, ${prepared.resumed} cancelled trials requeued` : '',
+        prepared.retried > 0 ? `, ${prepared.retried} failed trials requeued` : '',
+      ].join('');
+      const extra = prepared.created ? '' : `, ${prepared.added} new trials${requeued}`;
       process.stdout.write(`sweep ${spec.name} ${action} (${prepared.created ? `${prepared.added} trials` : 'existing trials kept'}${extra})\n`);
 
       const artifacts = flags.artifacts !== undefined ? { value: flags.artifacts, where: '--artifacts' } : spec.artifacts === undefined ? undefined : { value: spec.artifacts.uri, where: `${spec.source_file}: artifacts` };
@@ -236,6 +240,7 @@ export async function runSweepSession(options: SessionOptions): Promise<SweepRun
     if (summary.reason === 'interrupted') {
       throw new InterruptedError(`sweep "${options.sweepName}" interrupted; run \`sweep start\` with the same file, or \`sweep agent ${options.sweepName}\`, to resume it`);
     }
+    await reportFailedTrials(options.db, options.sweepId, options.sweepName, write);
     return summary;
   } finally {
     // The database closes after this returns, so the runner must have ended first.
@@ -256,6 +261,30 @@ function pruningOption(config: PruningConfig | undefined): { pruning?: { pruner:
     return {};
   }
   return { pruning: { pruner, metric: config.metric } };
+}
+
+/**
+ * Ends the command with exit code 1 when the sweep has failed trials, with the
+ * first error and how to retry them.
+ */
+async function reportFailedTrials(db: Kysely<Database>, sweepId: string, sweepName: string, write: (line: string) => void): Promise<void> {
+  const failed = await db
+    .selectFrom('trials')
+    .select(['number', 'error'])
+    .where('sweep_id', '=', sweepId)
+    .where('state', '=', 'FAIL')
+    .orderBy('number')
+    .execute();
+  if (failed.length === 0) {
+    return;
+  }
+  const first = failed[0];
+  const firstLine = (first.error ?? 'no error recorded').split('\n')[0];
+  write(
+    `${failed.length} trials of sweep ${sweepName} failed (trial ${first.number}: ${firstLine}). ` +
+      'Fix the cause and run sweep start with the same file again: it retries failed trials and keeps finished ones.',
+  );
+  process.exitCode = ExitCode.failure;
 }
 
 /**
