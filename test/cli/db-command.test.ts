@@ -37,7 +37,7 @@ test('db info keeps the embedded server up until db stop', async () => {
 
     assert.equal(info.code, 0, info.stderr);
     assert.match(info.stdout, /^url: +postgres:\/\/sweep:\*\*\*\*@127\.0\.0\.1:\d+\/sweep$/m);
-    assert.match(info.stdout, /psql "\$\(sweep db url\)"/);
+    assert.match(info.stdout, /psql "\$\(npx sweep db url\)"/);
     assert.doesNotMatch(info.stdout, new RegExp(new URL(url.stdout.trim()).password));
     assert.equal(new URL(url.stdout.trim()).port, /127\.0\.0\.1:(\d+)/.exec(info.stdout)?.[1]);
     assert.match(status.stdout, /embedded server: running on port \d+ \(pid \d+, kept running\)/);

@@ -28,7 +28,7 @@ export function registerDbCommand(program: Command): void {
       }
       const started = await startPinnedAndMigrate();
       const status = await embeddedServerStatus(stateDir());
-      printInfo('embedded server (keeps running until `sweep db stop`)', started, [`psql "$(sweep db url)"`], [
+      printInfo('embedded server (keeps running until `sweep db stop`)', started, [`psql "$(npx sweep db url)"`], [
         `data directory: ${status.paths.dataDir}`,
         `server log:     ${status.paths.logFile}`,
         `server pid:     ${status.pid ?? 'unknown'}`,
