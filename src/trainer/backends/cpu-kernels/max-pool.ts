@@ -1,5 +1,6 @@
-import { backend_util, type TensorInfo } from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
 import { type CpuBackend, type FastKernel, type KernelArgs, float32Values } from './fast-kernel.ts';
+import { poolInfo } from './pool-geometry.ts';
 
 function run(args: KernelArgs): TensorInfo | null {
   const backend = args.backend as CpuBackend;
@@ -12,14 +13,7 @@ function run(args: KernelArgs): TensorInfo | null {
   if (values === null) {
     return null;
   }
-  const info = backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterSize as [number, number] | number,
-    attrs.strides as [number, number] | number,
-    1,
-    attrs.pad as 'same' | 'valid' | number | backend_util.ExplicitPadding,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-  );
+  const info = poolInfo(x.shape, attrs);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
 
