@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ParameterValue } from '../spec/trial-config.ts';
+import { formatParameter } from '../spec/format-parameter.ts';
 import {
   accuracyGapSpec,
   confusionMatrixSpec,
@@ -14,30 +14,13 @@ import { mostConfusedPairs, type ConfusedPair } from './classification-report.ts
 import { renderSvg, svgToPng } from './render.ts';
 import type { ReportTrial, SweepReportData } from './sweep-report-data.ts';
 
+export { formatParameter };
+
 /** Files of a sweep report, relative to its folder. */
 export interface SweepReportFiles {
   html: string;
   markdown: string;
   charts: string[];
-}
-
-/** Formats a parameter value for a table cell: numbers as written, objects compactly. */
-export function formatParameter(value: ParameterValue | undefined): string {
-  if (value === undefined) {
-    return '';
-  }
-  if (value === null) {
-    return 'none';
-  }
-  if (typeof value === 'object') {
-    const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value);
-    const active = entries.filter(([, item]) => item !== false && item !== 0 && item !== null);
-    if (active.length === 0) {
-      return 'none';
-    }
-    return active.map(([key, item]) => (item === true ? key : `${key} ${formatParameter(item)}`)).join(', ');
-  }
-  return String(value);
 }
 
 function formatNumber(value: number | null, digits = 4): string {

@@ -17,7 +17,7 @@ import type { Pruner } from './pruning/pruner.ts';
 import type { SweepEventEmitter, SweepFinishedEvent } from './events.ts';
 import { TrialPool, type RunningTrial } from './trial-pool.ts';
 import { LeaseLostError, TrialQueue, type ClaimedTrial } from './trial-queue.ts';
-import { formatParameter } from '../reports/sweep-report.ts';
+import { formatParameter } from '../spec/format-parameter.ts';
 import { uploadTrialFiles, writeTrialFiles } from './trial-files.ts';
 import { makeWorkerId } from './worker-id.ts';
 import { describeError } from './worker/trial-execution.ts';

@@ -1,4 +1,3 @@
-import type { ParameterValue } from '../spec/trial-config.ts';
 
 /** Text helpers shared by the screen and the plain-line reporter. */
 
@@ -58,16 +57,7 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
-/** Formats a parameter value compactly: numbers as JavaScript prints them, objects as JSON. */
-export function formatParameter(value: ParameterValue | undefined): string {
-  if (value === undefined) {
-    return '';
-  }
-  if (typeof value === 'string') {
-    return value;
-  }
-  return JSON.stringify(value);
-}
+export { formatParameter } from '../spec/format-parameter.ts';
 
 /**
  * Draws values as a sparkline of block characters, scaled between the smallest
