@@ -1,6 +1,6 @@
 import { EnvironmentError, SweepError } from '../errors.ts';
 
-/** What went wrong underneath a store error, reduced to fields that cannot carry a credential. */
+/** Cause underneath a store error, reduced to fields that cannot carry a credential. */
 export interface ErrorSummary {
   /** Error class or S3 error code, for example `NoSuchBucket` or `ECONNREFUSED`. */
   code: string;
@@ -17,7 +17,7 @@ export interface ErrorSummary {
  * errors can carry request details that a logger would serialize.
  */
 export class ArtifactStoreError extends EnvironmentError {
-  /** True when trying again later may succeed: the store was unreachable, timed out or answered 5xx. */
+  /** True when trying again later may succeed: the store was unreachable, timed out or returned 5xx. */
   readonly transient: boolean;
   readonly summary: ErrorSummary;
 
@@ -104,7 +104,7 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** The HTTP status of an AWS SDK error, when the server answered. */
+/** The HTTP status of an AWS SDK error, when the server responded. */
 export function httpStatusOf(error: unknown): number | undefined {
   const status = asErrorLike(error).$metadata?.httpStatusCode;
   return typeof status === 'number' ? status : undefined;
@@ -112,7 +112,7 @@ export function httpStatusOf(error: unknown): number | undefined {
 
 /**
  * Tells whether an error from a store call may go away on its own: a network
- * failure, a timeout, throttling, or an HTTP 5xx or 429 answer.
+ * failure, a timeout, throttling, or an HTTP 5xx or 429 response.
  */
 export function isTransientError(error: unknown): boolean {
   if (error instanceof ArtifactStoreError) {

@@ -87,6 +87,13 @@ function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
+function scatterKind(trial: ReportTrial, best: ReportTrial | undefined): ScatterPoint['kind'] {
+  if (trial === best) {
+    return 'best';
+  }
+  return trial.is_baseline ? 'baseline' : 'other';
+}
+
 function trialLabel(trial: ReportTrial, parameters: readonly string[]): string {
   if (trial.is_baseline) {
     return `#${trial.number} baseline`;
@@ -205,7 +212,7 @@ export async function writeSweepReport(data: SweepReportData, dir: string): Prom
       label: trial.is_baseline ? `#${trial.number} baseline` : `#${trial.number}`,
       test_accuracy: trial.test_accuracy,
       overfitting_gap: trial.overfitting_gap,
-      kind: trial === best ? 'best' : trial.is_baseline ? 'baseline' : 'other',
+      kind: scatterKind(trial, best),
     }));
   if (scatter.length > 0) {
     const svg = await addChart('accuracy_vs_gap', accuracyGapSpec(scatter));

@@ -18,7 +18,8 @@ export interface TrialReportInput {
 
 /** Numbers epochs over both phases, head first, so they can share one x axis. */
 export function toCurvePoints(trial: number, epochs: readonly EpochRow[]): CurvePoint[] {
-  const ordered = [...epochs].sort((a, b) => (a.phase === b.phase ? a.epoch - b.epoch : a.phase === 'head' ? -1 : 1));
+  const phaseOrder = { head: 0, fine_tune: 1 };
+  const ordered = [...epochs].sort((a, b) => phaseOrder[a.phase] - phaseOrder[b.phase] || a.epoch - b.epoch);
   return ordered.map((row, index) => ({
     trial,
     phase: row.phase,

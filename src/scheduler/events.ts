@@ -45,7 +45,7 @@ export interface TrialFailedEvent extends TrialRef {
 }
 
 export interface TrialReleasedEvent extends TrialRef {
-  /** Why the trial went back to WAITING without counting the attempt. */
+  /** Reason the trial went back to WAITING without counting the attempt. */
   reason: string;
 }
 

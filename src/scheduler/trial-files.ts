@@ -35,7 +35,7 @@ export const metricsFileName = 'metrics.json';
 export const reportFileName = 'classification-report.json';
 export const logFileName = 'trial.log';
 
-/** What the trial's charts need besides its result. */
+/** Inputs of the trial's charts besides its result. */
 export interface TrialChartInput {
   number: number;
   /** Chart title, for example the trial's parameter values. */

@@ -19,7 +19,7 @@ export interface ClaimedTrial {
   isBaseline: boolean;
 }
 
-/** What a lease renewal found for one trial. */
+/** Result of a lease renewal for one trial. */
 export interface LeaseStatus {
   /** False when another worker or the lease sweeper took the trial away. */
   held: boolean;
@@ -43,7 +43,7 @@ export interface TrialQueueOptions {
   leaseSeconds: number;
 }
 
-/** Raised when a write finds that this worker no longer holds the trial. */
+/** Raised when a write finds that this worker no longer owns the trial's claim. */
 export class LeaseLostError extends Error {
   constructor(trialId: string, attempt: number) {
     super(`trial ${trialId} attempt ${attempt} is no longer held by this worker (its lease expired or it was cancelled)`);

@@ -14,7 +14,7 @@ export function makeWorkerId(): string {
  * exists, so its trials can be requeued at once instead of after the lease.
  * Returns false for ids of other hosts and for ids it cannot parse.
  *
- * NOTE: hosts are told apart by host name only. Two containers with the same
+ * NOTE: hosts are distinguished by host name only. Two containers with the same
  * host name and separate pid namespaces would take each other's live workers
  * for dead; the guarded writes keep the data consistent, but the requeued
  * trial is trained twice.

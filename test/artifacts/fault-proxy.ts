@@ -8,7 +8,7 @@ export interface SeenRequest {
   url: string;
 }
 
-/** A rule that answers matching requests with an error instead of forwarding them. */
+/** A rule that responds to matching requests with an error instead of forwarding them. */
 export interface FaultRule {
   matches: (request: SeenRequest) => boolean;
   status: number;
@@ -20,7 +20,7 @@ export interface FaultRule {
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of an S3 test server. It records every
- * request and can answer chosen ones with an S3 error, which s3rver itself
+ * request and can respond to chosen ones with an S3 error, which s3rver itself
  * never does. Headers pass unchanged, so SigV4 signatures stay valid.
  */
 export interface FaultProxy {

@@ -1,7 +1,7 @@
-// A tiny sweep on the real CIFAR-10 and MobileNetV2 weights, through the whole
-// stack as a user runs it: the sweep file, the planner, the worker pool, the
-// trainer, the embedded PostgreSQL, an S3-compatible server on loopback,
-// `sweep sql`, `sweep report` and `sweep artifacts`.
+// Runs a tiny sweep on the real CIFAR-10 and MobileNetV2 weights through the
+// whole stack, as a user runs it. It covers the sweep file, the planner, the
+// worker pool, the trainer, the embedded PostgreSQL, an S3-compatible server on
+// loopback, `sweep sql`, `sweep report` and `sweep artifacts`.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -106,7 +106,8 @@ test('real-data sweep runs end to end', async () => {
   assert.equal(rows.length, 3);
   for (const row of rows) {
     assert.equal(row.state, 'COMPLETE', `trial ${row.number}`);
-    assert.ok(row.test_accuracy >= 0 && row.test_accuracy <= 1, `trial ${row.number} accuracy ${row.test_accuracy}`);
+    assert.ok(row.test_accuracy >= 0, `trial ${row.number} accuracy ${row.test_accuracy}`);
+    assert.ok(row.test_accuracy <= 1, `trial ${row.number} accuracy ${row.test_accuracy}`);
     assert.ok(Number.isFinite(row.overfitting_gap), `trial ${row.number} gap ${row.overfitting_gap}`);
     assert.ok(row.backend.length > 0, `trial ${row.number} backend`);
   }

@@ -59,7 +59,13 @@ export function decodePng(png: Buffer): DecodedPng {
       } else if (filter === 4) {
         const estimate = left + up - upLeft;
         const distances = [Math.abs(estimate - left), Math.abs(estimate - up), Math.abs(estimate - upLeft)];
-        predictor = distances[0] <= distances[1] && distances[0] <= distances[2] ? left : distances[1] <= distances[2] ? up : upLeft;
+        if (distances[0] <= distances[1] && distances[0] <= distances[2]) {
+          predictor = left;
+        } else if (distances[1] <= distances[2]) {
+          predictor = up;
+        } else {
+          predictor = upLeft;
+        }
       }
       pixels[y * stride + x] = (line[x] + predictor) & 0xff;
     }

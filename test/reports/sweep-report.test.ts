@@ -23,7 +23,7 @@ function trial(number: number, params: ReportTrial['params'], accuracy: number, 
   };
 }
 
-/** A stored tiny sweep: four transfer trials, a baseline, a failed and a diverged trial. */
+/** Builds a tiny stored sweep: four transfer trials, a baseline, a failed, a diverged and a pruned trial. */
 function sweepData(): SweepReportData {
   const best = trial(3, { unfrozen: 20, dense: 256 }, 0.8275, 0.06);
   const baseline = trial(1, {}, 0.7312, 0.123, { is_baseline: true });

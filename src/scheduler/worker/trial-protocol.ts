@@ -10,21 +10,21 @@ import type { TrialIsolation } from '../devices.ts';
  * done only once the main process has committed it.
  */
 
-/** What a trial sends while it trains. */
+/** Message a trial sends while it trains. */
 export type TrialMessage =
   | { type: 'epoch'; seq: number; metrics: EpochMetrics }
   | { type: 'log'; message: string }
   /** Sent by the worker when it has started the trial's child process, so the main process can kill it. */
   | { type: 'child'; pid: number };
 
-/** What the main process sends to a training trial. */
+/** Message the main process sends to a training trial. */
 export type ControlMessage =
-  /** Confirms that epoch `seq` is committed; `stop` asks the trial to end now that its epoch is saved. */
+  /** Confirms that epoch `seq` is committed; `stop` requests that the trial end now that its epoch is saved. */
   | { type: 'ack'; seq: number; stop: boolean }
   /** Stops training at the end of the current batch. */
   | { type: 'abort'; reason: string };
 
-/** How a run of a trial ended. Everything is plain data so it crosses threads and processes. */
+/** Outcome of one run of a trial. Everything is plain data so it crosses threads and processes. */
 export type TrialOutcome =
   | { status: 'complete'; result: TrialResult }
   /** Stopped on request (`ack.stop` or `abort`); `reason` repeats the request. */
