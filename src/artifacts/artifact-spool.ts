@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { stateDir } from '../paths.ts';
 import { artifactKinds, type ArtifactKind, type ArtifactOwner } from './artifact-recorder.ts';
-import { HashingStream, isSha256Hex } from './checksum.ts';
+import { fileChunkBytes, HashingStream, isSha256Hex } from './checksum.ts';
 import { syncFile } from './local-artifact-store.ts';
 
 /** The manifest beside a spooled file: everything needed to upload and record it later. */
@@ -90,7 +90,7 @@ export class ArtifactSpool {
 
     try {
       const hasher = new HashingStream();
-      await pipeline(createReadStream(request.sourceFile), hasher, createWriteStream(join(building, 'data')));
+      await pipeline(createReadStream(request.sourceFile, { highWaterMark: fileChunkBytes }), hasher, createWriteStream(join(building, 'data')));
       await syncFile(join(building, 'data'));
       const { sha256, bytes } = hasher.result();
 

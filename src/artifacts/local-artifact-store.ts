@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { artifactKey, assertSafeKey, compareKeys, type ArtifactAddress } from './artifact-key.ts';
 import { ArtifactStoreError, ChecksumMismatchError, summarizeError } from './artifact-errors.ts';
 import type { ArtifactStore, GetOptions, ObjectSummary, PutOptions, StoredObject } from './artifact-store.ts';
-import { HashingStream, sha256File } from './checksum.ts';
+import { fileChunkBytes, HashingStream, sha256File } from './checksum.ts';
 
 /**
  * Artifact store in a local folder, with the same keys as the S3 store: the
@@ -54,7 +54,7 @@ export class LocalArtifactStore implements ArtifactStore {
     try {
       await mkdir(dirname(target), { recursive: true });
       const hasher = new HashingStream();
-      await pipeline(createReadStream(sourceFile), hasher, createWriteStream(temporary), { signal: options.signal });
+      await pipeline(createReadStream(sourceFile, { highWaterMark: fileChunkBytes }), hasher, createWriteStream(temporary), { signal: options.signal });
       const { bytes, sha256 } = hasher.result();
       if (options.sha256 !== undefined && options.sha256 !== sha256) {
         throw new ChecksumMismatchError(pathToFileURL(sourceFile).href, options.sha256, sha256);
@@ -76,7 +76,7 @@ export class LocalArtifactStore implements ArtifactStore {
 
     try {
       const hasher = new HashingStream();
-      await pipeline(createReadStream(source), hasher, createWriteStream(temporary), { signal: options.signal });
+      await pipeline(createReadStream(source, { highWaterMark: fileChunkBytes }), hasher, createWriteStream(temporary), { signal: options.signal });
       const { bytes, sha256 } = hasher.result();
       if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
         throw new ChecksumMismatchError(uri, options.expectedSha256, sha256);
