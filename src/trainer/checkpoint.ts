@@ -45,7 +45,7 @@ export interface LoadedCheckpoint {
   modelWeights(model: tf.LayersModel): tf.Tensor[];
   /** Decodes the kept best weights in the order of `model.weights`, when stored. */
   bestWeights(model: tf.LayersModel): tf.Tensor[] | undefined;
-  /** Decodes the optimizer state for `optimizer.setWeights`. */
+  /** Decodes the optimizer state for `optimizer.setWeights`; stored only while the phase is in progress. */
   optimizerWeights(): NamedTensor[];
 }
 
@@ -55,8 +55,8 @@ export function configHash(config: TrialConfig): string {
 }
 
 /**
- * Writes a checkpoint: model weights, optimizer state and, when given, the best
- * weights into a new subfolder, then `state.json`, which is the commit point, and
+ * Writes a checkpoint: model weights, the optimizer state of a phase in progress
+ * and, when given, the best weights into a new subfolder, then `state.json`, which is the commit point, and
  * finally removes older subfolders. A crash at any step leaves the previous
  * checkpoint usable.
  */
@@ -72,12 +72,16 @@ export async function saveCheckpoint(
   mkdirSync(path, { recursive: true });
 
   await writeWeights(join(path, 'model'), namedInStructuralOrder(model, model.getWeights()));
-  const optimizerWeights = await optimizer.getWeights();
-  try {
-    await writeWeights(join(path, 'optimizer'), optimizerWeights);
-  } finally {
-    // getWeights returns the live state variables plus a new scalar holding the step count.
-    tf.dispose(optimizerWeights.filter((entry) => !(entry.tensor instanceof tf.Variable)).map((entry) => entry.tensor));
+  // A finished phase is never resumed (the next phase builds its own optimizer),
+  // so its optimizer state, twice the model's size under Adam, is not written.
+  if (!state.phase_done) {
+    const optimizerWeights = await optimizer.getWeights();
+    try {
+      await writeWeights(join(path, 'optimizer'), optimizerWeights);
+    } finally {
+      // getWeights returns the live state variables plus a new scalar holding the step count.
+      tf.dispose(optimizerWeights.filter((entry) => !(entry.tensor instanceof tf.Variable)).map((entry) => entry.tensor));
+    }
   }
   if (bestWeights !== undefined) {
     await writeWeights(join(path, 'best'), namedInStructuralOrder(model, bestWeights));

@@ -255,6 +255,9 @@ describe('train transfer phases', () => {
       }),
       { name: 'AbortError' },
     );
+    // A finished phase is never resumed, so its checkpoint keeps no optimizer state.
+    assert.ok(existsSync(join(checkpointDir, 'head-0002-done', 'model.bin')));
+    assert.ok(!existsSync(join(checkpointDir, 'head-0002-done', 'optimizer.bin')));
     const resumed = await runTrial(config, { checkpoint: { dir: checkpointDir } });
 
     assert.deepEqual(
