@@ -8,7 +8,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.ts';
 import { logger } from '../log.ts';
 import { stateDir } from '../paths.ts';
 import type { MonitoredMetric, TrialConfig } from '../spec/trial-config.ts';
-import { recordArtifact } from '../storage/artifact-repository.ts';
+import { recordArtifacts } from '../storage/artifact-repository.ts';
 import type { Database } from '../storage/schema.ts';
 import { recordTrialResult } from '../storage/trial-repository.ts';
 import type { EpochMetrics, TrialResult } from '../trainer/types.ts';
@@ -505,9 +505,10 @@ export class SweepRunner {
     stepStart = this.#addStep(trial, 'upload', performance.now() - stepStart);
     await this.#queue.complete(claimed, async (trx) => {
       await recordTrialResult(trx, claimed.trialId, result);
-      for (const file of uploaded) {
-        await recordArtifact(trx, { sweepId, trialId: claimed.trialId, kind: file.kind, name: file.name, key: file.key, uri: file.uri, bytes: file.bytes, sha256: file.sha256 });
-      }
+      await recordArtifacts(
+        trx,
+        uploaded.map((file) => ({ sweepId, trialId: claimed.trialId, kind: file.kind, name: file.name, key: file.key, uri: file.uri, bytes: file.bytes, sha256: file.sha256 })),
+      );
     });
     const committedAt = performance.now();
     this.#addStep(trial, 'commit', committedAt - stepStart);

@@ -28,16 +28,31 @@ export interface NewArtifact {
  * upload) replaces the row's location, size and checksum.
  */
 export async function recordArtifact(db: Executor, artifact: NewArtifact): Promise<ArtifactRecord> {
+  const [record] = await recordArtifacts(db, [artifact]);
+  return record as ArtifactRecord;
+}
+
+/**
+ * Records several stored files in one statement, as {@link recordArtifact}
+ * does one by one. Their keys must differ: a statement cannot update one row twice.
+ */
+export async function recordArtifacts(db: Executor, artifacts: readonly NewArtifact[]): Promise<ArtifactRecord[]> {
+  if (artifacts.length === 0) {
+    return [];
+  }
+  const rows = artifacts.map(
+    (artifact) =>
+      sql`(${artifact.sweepId}, ${artifact.trialId ?? null}, ${artifact.kind}, ${artifact.name}, ${artifact.key}, ${artifact.uri}, ${artifact.bytes}, ${artifact.sha256})`,
+  );
   const result = await sql<ArtifactRecord>`
     INSERT INTO artifacts (sweep_id, trial_id, kind, name, key, uri, bytes, sha256)
-    VALUES (${artifact.sweepId}, ${artifact.trialId ?? null}, ${artifact.kind}, ${artifact.name}, ${artifact.key},
-      ${artifact.uri}, ${artifact.bytes}, ${artifact.sha256})
+    VALUES ${sql.join(rows)}
     ON CONFLICT (sweep_id, md5(key)) DO UPDATE SET
       trial_id = excluded.trial_id, kind = excluded.kind, name = excluded.name, uri = excluded.uri,
       bytes = excluded.bytes, sha256 = excluded.sha256, created_at = now()
     RETURNING *
   `.execute(db);
-  return result.rows[0] as ArtifactRecord;
+  return result.rows;
 }
 
 /** Lists a trial's artifacts, or a sweep's when `trialId` is absent, by kind and name. */
