@@ -18,7 +18,8 @@ import type { SweepEventEmitter, SweepFinishedEvent } from './events.ts';
 import { TrialPool, type RunningTrial } from './trial-pool.ts';
 import { LeaseLostError, TrialQueue, type ClaimedTrial } from './trial-queue.ts';
 import { formatParameter } from '../spec/format-parameter.ts';
-import { uploadTrialFiles, writeTrialFiles } from './trial-files.ts';
+import { TrialReportRenderer } from '../reports/trial-report-renderer.ts';
+import { renderTrialCharts, uploadTrialFiles, writeTrialFiles } from './trial-files.ts';
 import { makeWorkerId } from './worker-id.ts';
 import { describeError } from './worker/trial-execution.ts';
 import type { TrialMessage, TrialOutcome } from './worker/trial-protocol.ts';
@@ -58,7 +59,11 @@ export interface SweepRunSummary {
   cancelled: number;
   released: number;
   pruned: number;
-  /** Orchestration time per completed trial in ms (claim, database writes, files and upload). */
+  /**
+   * Orchestration time per completed trial in ms: claim, database writes, files
+   * and upload. Rendering the charts runs in its own thread and is left out
+   * (it is the `charts` step of `overheadSteps`).
+   */
   overheadMs: number[];
   /**
    * The part of `overheadMs` during which the trial's device slot waited (claim,
@@ -71,8 +76,8 @@ export interface SweepRunSummary {
   trialMs: number[];
 }
 
-/** Steps of the orchestration work around a trial, for `SweepRunSummary.overheadSteps`. */
-export type OverheadStep = 'claim' | 'prepare' | 'epochs' | 'files' | 'upload' | 'commit';
+/** Steps of the work around a trial, for `SweepRunSummary.overheadSteps`. */
+export type OverheadStep = 'claim' | 'prepare' | 'epochs' | 'files' | 'charts' | 'upload' | 'commit';
 
 type StopReason = 'cancel' | 'lease-lost' | 'interrupt' | 'database' | 'prune';
 
@@ -115,6 +120,7 @@ export class SweepRunner {
   readonly #running = new Map<string, LocalTrial>();
   readonly #freeSlots: DeviceSlot[];
   #pool: TrialPool | undefined;
+  readonly #renderer = new TrialReportRenderer();
   #stopMode: 'graceful' | 'immediate' | undefined;
   #wake: () => void = () => {};
   #summary: SweepRunSummary = { reason: 'done', completed: 0, failed: 0, cancelled: 0, released: 0, pruned: 0, overheadMs: [], slotIdleMs: [], overheadSteps: [], trialMs: [] };
@@ -186,6 +192,7 @@ export class SweepRunner {
     } finally {
       clearInterval(heartbeat);
       await this.#pool.close(this.#stopMode === 'immediate');
+      await this.#renderer.close();
     }
 
     const counts = await this.#queue.countByState();
@@ -492,7 +499,10 @@ export class SweepRunner {
       .where('trial_id', '=', claimed.trialId)
       .execute();
     const label = Object.entries(claimed.params).map(([name, value]) => `${name}=${formatParameter(value)}`).join(' ') || (claimed.isBaseline ? 'baseline' : '');
-    const files = await writeTrialFiles(trial.outputDir, result, trial.logLines, { number: claimed.number, label, epochs });
+    stepStart = this.#addStep(trial, 'files', performance.now() - stepStart);
+    const charts = await renderTrialCharts(trial.outputDir, result, { number: claimed.number, label, epochs, renderer: this.#renderer });
+    stepStart = this.#addStep(trial, 'charts', performance.now() - stepStart);
+    const files = await writeTrialFiles(trial.outputDir, result, trial.logLines, charts);
     stepStart = this.#addStep(trial, 'files', performance.now() - stepStart);
     const owner = { sweepId, sweepName, trialId: claimed.trialId, trialNumber: claimed.number };
     const upload = artifacts === undefined ? undefined : await uploadTrialFiles(artifacts, this.#options.spool, owner, trial.outputDir, files);
@@ -577,10 +587,16 @@ export class SweepRunner {
     trial.handle?.control({ type: 'abort', reason: message });
   }
 
-  /** Adds `ms` to a step of the trial's orchestration time and returns the current time. */
+  /**
+   * Adds `ms` to a step of the trial's orchestration time and returns the
+   * current time. Charts render in their own thread while the main thread
+   * serves other trials, so they are timed apart from the orchestration.
+   */
   #addStep(trial: LocalTrial, step: OverheadStep, ms: number): number {
     trial.steps[step] = (trial.steps[step] ?? 0) + ms;
-    trial.overheadMs += ms;
+    if (step !== 'charts') {
+      trial.overheadMs += ms;
+    }
     return performance.now();
   }
 

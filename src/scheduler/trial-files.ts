@@ -4,7 +4,8 @@ import { ArtifactStoreError } from '../artifacts/artifact-errors.ts';
 import { guessArtifactKind, type ArtifactKind, type ArtifactOwner } from '../artifacts/artifact-recorder.ts';
 import type { ArtifactSpool } from '../artifacts/artifact-spool.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
-import { writeTrialReport, type EpochRow } from '../reports/trial-report.ts';
+import type { EpochRow, TrialReportInput } from '../reports/trial-report.ts';
+import type { TrialReportRenderer } from '../reports/trial-report-renderer.ts';
 import { logger } from '../log.ts';
 import type { TrialResult } from '../trainer/types.ts';
 
@@ -42,15 +43,33 @@ export interface TrialChartInput {
   label: string;
   /** Every committed epoch of the trial, both phases. */
   epochs: readonly EpochRow[];
+  /** Thread that renders the charts. */
+  renderer: TrialReportRenderer;
 }
 
 /**
- * Writes metrics.json, the classification report (JSON and Markdown), the
- * training curves and confusion matrix (SVG and PNG) and the trial log into a
- * trial's output folder, and returns them with the files the trainer wrote.
- * A chart that fails to render is logged and left out; the trial still completes.
+ * Renders the training curves and confusion matrix (SVG and PNG) and the
+ * classification report as Markdown into a trial's output folder, in the
+ * render thread, and returns them. A chart that fails to render is logged and
+ * left out, so the trial still completes.
  */
-export async function writeTrialFiles(outputDir: string, result: TrialResult, logLines: readonly string[], charts?: TrialChartInput): Promise<TrialFile[]> {
+export async function renderTrialCharts(outputDir: string, result: TrialResult, charts: TrialChartInput): Promise<TrialFile[]> {
+  const { renderer, ...input } = charts;
+  try {
+    const names = await renderer.render({ ...input, result: chartResult(result) }, outputDir);
+    return names.map((name) => ({ name, kind: guessArtifactKind(name) }));
+  } catch (error) {
+    logger().warn({ err: error, trial: charts.number, dir: outputDir }, 'rendering the trial charts failed');
+    return [];
+  }
+}
+
+/**
+ * Writes metrics.json, the classification report as JSON and the trial log
+ * into a trial's output folder, and returns them with the `rendered` files and
+ * the files the trainer wrote.
+ */
+export async function writeTrialFiles(outputDir: string, result: TrialResult, logLines: readonly string[], rendered: readonly TrialFile[] = []): Promise<TrialFile[]> {
   const { per_class, confusion, macro_avg, weighted_avg, class_names, files, ...summary } = result;
   const report = { class_names, per_class, macro_avg, weighted_avg, confusion };
   await writeFile(join(outputDir, metricsFileName), `${JSON.stringify(summary, jsonNumbers, 2)}\n`);
@@ -61,15 +80,8 @@ export async function writeTrialFiles(outputDir: string, result: TrialResult, lo
     { name: metricsFileName, kind: 'metrics' },
     { name: reportFileName, kind: 'report' },
     { name: logFileName, kind: 'log' },
+    ...rendered,
   ];
-  if (charts !== undefined) {
-    try {
-      const names = await writeTrialReport({ ...charts, result }, outputDir);
-      written.push(...names.map((name) => ({ name, kind: name.endsWith('.md') ? ('report' as const) : ('plot' as const) })));
-    } catch (error) {
-      logger().warn({ err: error, trial: charts.number, dir: outputDir }, 'rendering the trial charts failed');
-    }
-  }
   for (const name of files) {
     if (!written.some((file) => file.name === name)) {
       written.push({ name, kind: guessArtifactKind(name) });
@@ -115,6 +127,12 @@ export async function uploadTrialFiles(
   };
   await Promise.all(Array.from({ length: Math.min(parallelUploads, files.length) }, uploadNext));
   return report;
+}
+
+/** Picks the parts of a result that the charts and the Markdown report read, so only these are copied to the render thread. */
+function chartResult(result: TrialResult): TrialReportInput['result'] {
+  const { phases, confusion, class_names, per_class, macro_avg, weighted_avg, test_accuracy } = result;
+  return { phases, confusion, class_names, per_class, macro_avg, weighted_avg, test_accuracy };
 }
 
 /** JSON has no NaN or Infinity: they are written as the strings "NaN", "Infinity" and "-Infinity". */
