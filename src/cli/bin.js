@@ -1,6 +1,15 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 // Entry point of the `sweep` command. The sources are TypeScript and run through
 // tsx's loader, so a fresh `npm ci` is enough: there is no build step.
+//
+// The first line starts Node.js with V8's single-threaded garbage collector.
+// Training on the pure-JS backend frees tensors of many megabytes at every
+// step. V8's default collector marks and sweeps for them on four helper
+// threads, which on a 2-core machine used about a third as much CPU as the
+// training itself, so a second trial worker had less of the machine. Collecting
+// on the worker's own thread costs less CPU in total (docs/benchmarks.md,
+// "Scheduler"). V8 takes the flag only on the command line, not in
+// NODE_OPTIONS. Run as `node src/cli/bin.js`, without it, sweep works the same, a little slower.
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 

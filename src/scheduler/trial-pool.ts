@@ -62,7 +62,7 @@ export class TrialPool {
       onMessage(message);
     });
 
-    const task: TrialTask = { ...trial, isolation: this.#isolation, port: port2 };
+    const task: TrialTask = { ...trial, isolation: this.#isolation, nodeFlags: childNodeFlags, port: port2 };
     if (cudaVisibleDevices !== undefined) {
       task.cudaVisibleDevices = cudaVisibleDevices;
     }
@@ -95,6 +95,9 @@ export class TrialPool {
     await this.#piscina.close({ force });
   }
 }
+
+/** Flags of this process that trial child processes get too: the choice of garbage collector (see src/cli/bin.js). */
+const childNodeFlags = process.execArgv.filter((flag) => flag === '--single-threaded-gc');
 
 function killQuietly(pid: number): void {
   try {

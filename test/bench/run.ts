@@ -20,7 +20,8 @@ if (files.length === 0) {
 let failed = 0;
 for (const name of files) {
   console.log(`\n=== ${name}`);
-  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', `${benchDir}${name}`], { stdio: 'inherit' });
+  // --single-threaded-gc: the collector that the `sweep` command runs with (see src/cli/bin.js).
+  const result = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', `${benchDir}${name}`], { stdio: 'inherit' });
   if (result.status !== 0) {
     failed += 1;
     console.error(`bench: ${name} exited with ${result.status ?? result.signal}`);

@@ -48,6 +48,8 @@ export interface TrialTask extends TrialSpecifics {
   isolation: TrialIsolation;
   /** `CUDA_VISIBLE_DEVICES` for the child process; undefined keeps the parent's value. */
   cudaVisibleDevices?: string;
+  /** Node.js flags of the child process: the main process's garbage-collector flag (a worker thread cannot read it). */
+  nodeFlags: string[];
   /** The worker's end of the channel; transferred with the task. */
   port: MessagePort;
 }

@@ -12,12 +12,12 @@ const stderrLinesKept = 20;
  * process pinned to its GPU when the task sets process isolation.
  */
 export default async function runTrialTask(task: TrialTask): Promise<TrialOutcome> {
-  const { port, isolation, cudaVisibleDevices, ...trial } = task;
+  const { port, isolation, cudaVisibleDevices, nodeFlags, ...trial } = task;
   try {
     if (isolation === 'thread') {
       return await executeTrial(trial, portChannel(port));
     }
-    return await runInChildProcess(trial, port, cudaVisibleDevices);
+    return await runInChildProcess(trial, port, cudaVisibleDevices, nodeFlags);
   } finally {
     port.close();
   }
@@ -35,14 +35,14 @@ function portChannel(port: MessagePort): TrialChannel {
  * A child that exits without sending its outcome (crash, out of memory,
  * `process.exit`, a signal) gives a `failed` outcome with `crashed: true`.
  */
-function runInChildProcess(trial: TrialSpecifics, port: MessagePort, cudaVisibleDevices: string | undefined): Promise<TrialOutcome> {
+function runInChildProcess(trial: TrialSpecifics, port: MessagePort, cudaVisibleDevices: string | undefined, nodeFlags: readonly string[]): Promise<TrialOutcome> {
   const tsxUrl = import.meta.resolve('tsx');
   const entry = fileURLToPath(new URL('./trial-child.ts', import.meta.url));
   const env = { ...process.env };
   if (cudaVisibleDevices !== undefined) {
     env.CUDA_VISIBLE_DEVICES = cudaVisibleDevices;
   }
-  const child = spawn(process.execPath, ['--import', tsxUrl, entry], { env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, [...nodeFlags, '--import', tsxUrl, entry], { env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
 
   return new Promise((resolve) => {
     let outcome: TrialOutcome | undefined;
