@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { temporaryDir, writeCifar10Fixture } from '../trainer/fixtures.ts';
 
 const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 
-function doctor(args: string[], env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, 'doctor', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+function doctor(args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = []): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [...nodeFlags, bin, 'doctor', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -40,4 +42,34 @@ test('doctor --json reports a bad SWEEP_BACKEND', async () => {
     report.backends.map((backend) => backend.name),
     ['tensorflow-gpu', 'tensorflow', 'cpu'],
   );
+});
+
+test('doctor lists MobileNetV2 weights by folder', async () => {
+  const weightsDir = await temporaryDir('doctor-weights');
+  mkdirSync(join(weightsDir, 'mobilenet_v2_0.35_96_no_top'));
+  writeFileSync(join(weightsDir, 'mobilenet_v2_0.35_96_no_top', 'model.json'), '{}');
+  mkdirSync(join(weightsDir, 'mobilenet_v2_1.0_224_no_top'));
+  writeFileSync(join(weightsDir, 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5'), '');
+  writeFileSync(join(weightsDir, 'notes.txt'), '');
+  const cache = await temporaryDir('doctor-cache');
+
+  const { status, stdout } = doctor(['--json'], { SWEEP_WEIGHTS_DIR: weightsDir, SWEEP_CACHE_DIR: cache, SWEEP_HOME: cache });
+  const report = JSON.parse(stdout) as { weights: { dir: string; source: string; found: string[] }[] };
+
+  assert.equal(status, 0);
+  // The folder without a model.json and the unrelated file are left out.
+  assert.deepEqual(report.weights, [
+    { dir: weightsDir, source: 'SWEEP_WEIGHTS_DIR', found: ['mobilenet_v2_0.35_96_no_top', 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5'] },
+    { dir: join(cache, 'models'), source: 'download cache', found: [] },
+  ]);
+});
+
+test('doctor names the garbage collector', async () => {
+  const home = await temporaryDir('doctor-gc');
+
+  const plain = doctor([], { SWEEP_HOME: home });
+  const flagged = doctor([], { SWEEP_HOME: home }, ['--single-threaded-gc']);
+
+  assert.match(plain.stdout, /concurrent, the V8 default/);
+  assert.match(flagged.stdout, /single-threaded \(--single-threaded-gc/);
 });

@@ -4,12 +4,12 @@ import { diagnose, type Diagnosis } from '../../trainer/backends/diagnose.ts';
 /**
  * Registers `sweep doctor`: which TensorFlow.js backends load (and the import
  * error of those that do not), the backend trials would use, the GPUs nvidia-smi
- * lists, and where CIFAR-10 would be read from.
+ * lists, where CIFAR-10 and the MobileNetV2 weights would be read from, and the garbage collector.
  */
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('Report the TensorFlow.js backends found, the GPUs, and where the CIFAR-10 files are looked for')
+    .description('Report the TensorFlow.js backends found, the GPUs, where the CIFAR-10 files and MobileNetV2 weights are looked for, and the garbage collector')
     .option('--json', 'print the report as JSON')
     .action(async (options: { json?: boolean }) => {
       const report = await diagnose();
@@ -63,6 +63,22 @@ export function formatDiagnosis(report: Diagnosis): string {
     lines.push(`  missing ${cifar10.missing.join(', ')}: the first trial downloads them, or set SWEEP_DATA_DIR to a folder that holds them`);
   } else {
     lines.push(`  missing ${cifar10.missing.join(', ')}: put the cifar-10-batches-bin files there`);
+  }
+
+  lines.push('', 'MobileNetV2 ImageNet weights (weights: imagenet), searched in this order:');
+  for (const folder of report.weights) {
+    const found = folder.found.length === 0 ? 'none' : folder.found.join(', ');
+    lines.push(`  ${folder.dir} (${folder.source}): ${found}`);
+  }
+  if (report.weights.every((folder) => folder.found.length === 0)) {
+    lines.push('  The first MobileNetV2 trial downloads the Keras weights file it needs into the download cache, or set SWEEP_WEIGHTS_DIR to a folder that holds them.');
+  }
+
+  lines.push('', 'Garbage collector:');
+  if (report.garbageCollector === 'single-threaded') {
+    lines.push('  single-threaded (--single-threaded-gc, as the sweep command starts Node.js)');
+  } else {
+    lines.push('  concurrent, the V8 default: trials on the pure-JS backend use more CPU. Run sweep as `npx sweep` or `node --single-threaded-gc src/cli/bin.js`.');
   }
   return `${lines.join('\n')}\n`;
 }
