@@ -64,6 +64,8 @@ export interface LeaseExpiredEvent {
   number: number;
   /** The worker that stopped renewing its lease. */
   previousOwner: string | null;
+  /** True when that worker's process on this host had ended, so the lease was not waited out. */
+  ownerGone: boolean;
   newState: TrialState;
 }
 

@@ -569,7 +569,7 @@ export class SweepRunner {
     try {
       const expired = await this.#queue.requeueExpired();
       for (const lease of expired) {
-        logger().warn({ sweep: this.#options.sweepName, trial: lease.number, previousOwner: lease.previousOwner, state: lease.newState }, 'trial lease expired');
+        logger().warn({ sweep: this.#options.sweepName, trial: lease.number, previousOwner: lease.previousOwner, ownerGone: lease.ownerGone, state: lease.newState }, 'trial lease expired');
         this.#options.events.emit('lease-expired', { sweep: this.#options.sweepName, ...lease });
       }
       if (expired.length > 0) {

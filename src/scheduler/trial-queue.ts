@@ -31,6 +31,8 @@ export interface ExpiredLease {
   trialId: string;
   number: number;
   previousOwner: string | null;
+  /** True when the owner's process on this host had ended, so the trial was taken back before its lease ran out. */
+  ownerGone: boolean;
   newState: TrialState;
 }
 
@@ -296,9 +298,9 @@ export class TrialQueue {
     const deadOwners = running.filter((row) => row.claimed_by !== null && isDeadLocalWorker(row.claimed_by)).map((row) => String(row.id));
 
     return this.#db.transaction().execute(async (trx) => {
-      const result = await sql<{ id: string; number: number; previous_owner: string | null; state: TrialState }>`
+      const result = await sql<{ id: string; number: number; previous_owner: string | null; owner_gone: boolean; state: TrialState }>`
         WITH expired AS (
-          SELECT id, claimed_by FROM trials
+          SELECT id, claimed_by, id = ANY(${deadOwners}::bigint[]) AS owner_gone FROM trials
           WHERE sweep_id = ${sweepId} AND state = 'RUNNING'
             AND (lease_expires_at IS NULL OR lease_expires_at < now() OR id = ANY(${deadOwners}::bigint[]))
           FOR UPDATE SKIP LOCKED
@@ -307,15 +309,16 @@ export class TrialQueue {
           state = CASE WHEN t.cancel_requested THEN 'CANCELLED' WHEN t.attempt >= t.max_attempts THEN 'FAIL' ELSE 'WAITING' END,
           error = CASE WHEN t.cancel_requested THEN 'cancelled by request'
             ELSE 'attempt ' || t.attempt || ' of ' || t.max_attempts || ' ended without finishing: worker '
-              || coalesce(expired.claimed_by, '?') || ' stopped renewing its lease' END,
+              || coalesce(expired.claimed_by, '?')
+              || CASE WHEN expired.owner_gone THEN ' ended (its process is gone)' ELSE ' stopped renewing its lease' END END,
           finished_at = CASE WHEN t.cancel_requested OR t.attempt >= t.max_attempts THEN now() ELSE NULL END,
           claimed_by = NULL, lease_expires_at = NULL, updated_at = now()
         FROM expired
         WHERE t.id = expired.id
-        RETURNING t.id, t.number, expired.claimed_by AS previous_owner, t.state
+        RETURNING t.id, t.number, expired.claimed_by AS previous_owner, expired.owner_gone, t.state
       `.execute(trx);
 
-      const expired = result.rows.map((row) => ({ trialId: String(row.id), number: row.number, previousOwner: row.previous_owner, newState: row.state }));
+      const expired = result.rows.map((row) => ({ trialId: String(row.id), number: row.number, previousOwner: row.previous_owner, ownerGone: row.owner_gone, newState: row.state }));
       for (const lease of expired) {
         await this.#notify(trx, { type: 'trial-state', trial_id: lease.trialId, number: lease.number, state: lease.newState });
       }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LeaseLostError, TrialQueue, type ClaimedTrial } from '../../src/scheduler/trial-queue.ts';
@@ -60,6 +62,7 @@ describe('TrialQueue', () => {
 
     assert.equal(expired.length, 1);
     assert.equal(expired[0]?.previousOwner, 'first');
+    assert.equal(expired[0]?.ownerGone, false);
     assert.equal(fresh?.attempt, 2);
     await assert.rejects(first.recordEpoch(stale, epoch(1)), LeaseLostError);
     assert.equal((await first.renew(stale)).held, false);
@@ -67,6 +70,25 @@ describe('TrialQueue', () => {
     const row = await db.selectFrom('trials').selectAll().executeTakeFirstOrThrow();
     assert.equal(row.claimed_by, 'second');
     assert.equal(row.state, 'RUNNING');
+  });
+
+  it('requeues the trial of an ended local process at once', async () => {
+    const { db } = await postgres.freshDatabase();
+    const sweepId = await insertSweep(db, 'gone', 1);
+    // A child that has exited: its pid names no running process.
+    const ended = spawnSync(process.execPath, ['-e', '']);
+    const goneWorker = `${hostname()}:${ended.pid}:abcdef`;
+    const owner = new TrialQueue(db, { sweepId, sweepName: 'gone', workerId: goneWorker, leaseSeconds: 30 });
+    const sweeper = new TrialQueue(db, { sweepId, sweepName: 'gone', workerId: 'sweeper', leaseSeconds: 30 });
+    assert.ok(await owner.claim('cpu:0'));
+
+    const expired = await sweeper.requeueExpired();
+
+    assert.equal(expired.length, 1);
+    assert.equal(expired[0]?.ownerGone, true);
+    assert.equal(expired[0]?.newState, 'WAITING');
+    const row = await db.selectFrom('trials').selectAll().executeTakeFirstOrThrow();
+    assert.match(row.error ?? '', /attempt 1 of 3 .*ended \(its process is gone\)/);
   });
 
   it('fails a trial whose lease expired on its last attempt', async () => {

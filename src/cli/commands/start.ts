@@ -17,7 +17,7 @@ import { globalOptions } from '../global-options.ts';
 import type { Command } from 'commander';
 import { logger } from '../../log.ts';
 import { detectGpus, planDevices, type TrialIsolation } from '../../scheduler/devices.ts';
-import { SweepEventEmitter, type SweepFinishedEvent } from '../../scheduler/events.ts';
+import { SweepEventEmitter, type LeaseExpiredEvent, type SweepFinishedEvent } from '../../scheduler/events.ts';
 import { SweepRunner, type SweepRunSummary } from '../../scheduler/sweep-runner.ts';
 import type { Database } from '../../storage/schema.ts';
 import { createPruner } from '../../scheduler/pruning/index.ts';
@@ -323,8 +323,11 @@ function attachPlainLines(events: SweepEventEmitter, write: (line: string) => vo
   const onNotice = (event: { message: string }): void => write(event.message);
   const onPruned = (event: { number: number; epochs: number; reason: string }): void => write(`trial ${event.number} pruned after ${event.epochs} epochs: ${event.reason}`);
   const onReleased = (event: { number: number; reason: string }): void => write(`trial ${event.number} back to the queue: ${event.reason}`);
-  const onExpired = (event: { number: number; previousOwner: string | null; newState: string }): void =>
-    write(`trial ${event.number}: lease of ${event.previousOwner ?? 'an unknown worker'} expired; now ${event.newState}`);
+  const onExpired = (event: LeaseExpiredEvent): void => {
+    const owner = event.previousOwner ?? 'an unknown worker';
+    const cause = event.ownerGone ? `${owner} is no longer running` : `lease of ${owner} expired`;
+    write(`trial ${event.number}: ${cause}; now ${event.newState}`);
+  };
   const onFinished = (event: SweepFinishedEvent): void => write(formatFinishedLine(event));
   events.on('sweep-started', onStarted);
   events.on('notice', onNotice);
