@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, SweepError } from '../errors.ts';
 import { logFilePath, logger } from '../log.ts';
@@ -7,6 +8,7 @@ import { registerCommands } from './commands/index.ts';
 export function buildProgram(): Command {
   const program = new Command('sweep')
     .description('Plan, run and compare hyperparameter sweeps of image classifiers (TensorFlow.js).')
+    .version(packageVersion(), '--version', 'print the version of sweep')
     .option('--database-url <url>', 'PostgreSQL connection string (default: $DATABASE_URL, else the embedded server in .sweep/postgres)')
     .showHelpAfterError('(run sweep --help for usage)')
     .exitOverride();
@@ -15,6 +17,12 @@ export function buildProgram(): Command {
     command.exitOverride();
   }
   return program;
+}
+
+/** Reads the version from the package.json at the repository's top. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
 }
 
 /**

@@ -112,3 +112,14 @@ describe('sweep schema', () => {
     assert.equal(result.stdout, committed);
   });
 });
+
+describe('sweep --version', () => {
+  it('prints the package version', async () => {
+    const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+
+    const { code, stdout } = await sweep('--version');
+
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), manifest.version);
+  });
+});
