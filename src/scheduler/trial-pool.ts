@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { singleThreadedGcFlag, usesSingleThreadedGc } from '../garbage-collector.ts';
 import type { TrialIsolation } from './devices.ts';
 import type { ControlMessage, TrialMessage, TrialOutcome, TrialSpecifics, TrialTask } from './worker/trial-protocol.ts';
 
@@ -96,8 +97,8 @@ export class TrialPool {
   }
 }
 
-/** Flags of this process that trial child processes get too: the choice of garbage collector (see src/cli/bin.js). */
-const childNodeFlags = process.execArgv.filter((flag) => flag === '--single-threaded-gc');
+/** Flags of this process that trial child processes get too: the choice of garbage collector. */
+const childNodeFlags = usesSingleThreadedGc() ? [singleThreadedGcFlag] : [];
 
 function killQuietly(pid: number): void {
   try {

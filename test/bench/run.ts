@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { singleThreadedGcFlag } from '../../src/garbage-collector.ts';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const wanted = process.argv.slice(2);
@@ -20,8 +21,8 @@ if (files.length === 0) {
 let failed = 0;
 for (const name of files) {
   console.log(`\n=== ${name}`);
-  // --single-threaded-gc: the collector that the `sweep` command runs with (see src/cli/bin.js).
-  const result = spawnSync(process.execPath, ['--expose-gc', '--single-threaded-gc', '--import', 'tsx', `${benchDir}${name}`], { stdio: 'inherit' });
+  // Benchmarks run with the garbage collector that the `sweep` command uses.
+  const result = spawnSync(process.execPath, ['--expose-gc', singleThreadedGcFlag, '--import', 'tsx', `${benchDir}${name}`], { stdio: 'inherit' });
   if (result.status !== 0) {
     failed += 1;
     console.error(`bench: ${name} exited with ${result.status ?? result.signal}`);

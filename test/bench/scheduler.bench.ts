@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArtifactStore } from '../../src/artifacts/open-artifact-store.ts';
+import { usesSingleThreadedGc } from '../../src/garbage-collector.ts';
 import { planDevices } from '../../src/scheduler/devices.ts';
 import { SweepEventEmitter } from '../../src/scheduler/events.ts';
 import { SweepRunner, type OverheadStep, type SweepRunSummary } from '../../src/scheduler/sweep-runner.ts';
@@ -70,7 +71,7 @@ try {
   }
 
   console.log(`machine: ${availableParallelism()} cores, load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
-  const collector = process.execArgv.includes('--single-threaded-gc') ? 'single-threaded, as `sweep` runs' : 'V8 default, concurrent';
+  const collector = usesSingleThreadedGc() ? 'single-threaded, as `sweep` runs' : 'V8 default, concurrent';
   console.log(`garbage collector: ${collector}`);
 
   // The round-trip time to PostgreSQL scales every database step below, so it is printed with them.
@@ -103,14 +104,14 @@ try {
   // Throughput: the same trials with one worker, then with two, for tiny
   // one-epoch trials and for trials of several epochs.
   for (const epochs of [1, throughputEpochs]) {
-    const one = await runSweep(throughputTrials, 1, epochs);
-    const two = await runSweep(throughputTrials, 2, epochs);
-    const oneRate = steadyRate(one.finishedMs, 1);
-    const twoRate = steadyRate(two.finishedMs, 2);
-    console.log(`\nthroughput, ${throughputTrials} trials of ${epochs} epoch${epochs === 1 ? '' : 's'} (median trial ${(median(one.summary.trialMs) / 1000).toFixed(2)} s with 1 worker):`);
-    console.log(`  1 worker  ${(one.wallMs / 1000).toFixed(1)} s in all, ${oneRate.toFixed(1)} trials/min after the first trial`);
-    console.log(`  2 workers ${(two.wallMs / 1000).toFixed(1)} s in all, ${twoRate.toFixed(1)} trials/min after each worker's first trial`);
-    console.log(`  speedup ${(twoRate / oneRate).toFixed(2)}x after start-up, ${(one.wallMs / two.wallMs).toFixed(2)}x over the whole run (start-up of the worker threads included)`);
+    const oneWorker = await runSweep(throughputTrials, 1, epochs);
+    const twoWorkers = await runSweep(throughputTrials, 2, epochs);
+    const oneRate = steadyRate(oneWorker.finishedMs, 1);
+    const twoRate = steadyRate(twoWorkers.finishedMs, 2);
+    console.log(`\nthroughput, ${throughputTrials} trials of ${epochs} epoch${epochs === 1 ? '' : 's'} (median trial ${(median(oneWorker.summary.trialMs) / 1000).toFixed(2)} s with 1 worker):`);
+    console.log(`  1 worker  ${(oneWorker.wallMs / 1000).toFixed(1)} s in all, ${oneRate.toFixed(1)} trials/min after the first trial`);
+    console.log(`  2 workers ${(twoWorkers.wallMs / 1000).toFixed(1)} s in all, ${twoRate.toFixed(1)} trials/min after each worker's first trial`);
+    console.log(`  speedup ${(twoRate / oneRate).toFixed(2)}x after start-up, ${(oneWorker.wallMs / twoWorkers.wallMs).toFixed(2)}x over the whole run (start-up of the worker threads included)`);
   }
   console.log(`load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
 } finally {

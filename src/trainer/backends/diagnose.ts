@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { usesSingleThreadedGc } from '../../garbage-collector.ts';
 import { cacheDir } from '../../paths.ts';
 import { locateCifar10, missingCifar10Files } from '../datasets/cifar10.ts';
 import { listGpus, type GpuListing } from './gpus.ts';
@@ -59,7 +60,7 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Di
     gpus: listGpus(),
     cifar10: { dir: location.dir, source: location.source, missing: missingCifar10Files(location.dir) },
     weights: weightsFolders(env),
-    garbageCollector: process.execArgv.includes('--single-threaded-gc') ? 'single-threaded' : 'concurrent',
+    garbageCollector: usesSingleThreadedGc() ? 'single-threaded' : 'concurrent',
   };
 }
 
