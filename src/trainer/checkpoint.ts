@@ -45,7 +45,7 @@ export interface LoadedCheckpoint {
   modelWeights(model: tf.LayersModel): tf.Tensor[];
   /** Decodes the kept best weights in the order of `model.weights`, when stored. */
   bestWeights(model: tf.LayersModel): tf.Tensor[] | undefined;
-  /** Decodes the optimizer state for `optimizer.setWeights`; stored only while the phase is in progress. */
+  /** Decodes the optimizer state for `optimizer.setWeights`. It is stored only while the phase is in progress. */
   optimizerWeights(): NamedTensor[];
 }
 
@@ -56,9 +56,9 @@ export function configHash(config: TrialConfig): string {
 
 /**
  * Writes a checkpoint: model weights, the optimizer state of a phase in progress
- * and, when given, the best weights into a new subfolder, then `state.json`, which is the commit point, and
- * finally removes older subfolders. A crash at any step leaves the previous
- * checkpoint usable.
+ * and, when given, the best weights into a new subfolder, then `state.json`,
+ * which is the commit point, and finally removes older subfolders. A crash at
+ * any step leaves the previous checkpoint usable.
  */
 export async function saveCheckpoint(
   dir: string,
